@@ -1,0 +1,22 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { WorkbenchApi } from '../../../preload/api';
+import { createAppSlice } from './app-slice';
+import { createCapturesSlice } from './captures-slice';
+import { createHostsSlice } from './hosts-slice';
+import { createJobsSlice } from './jobs-slice';
+import type { WorkbenchState } from './types';
+import { createUiSlice } from './ui-slice';
+
+/** The renderer's store. */
+export type WorkbenchStore = StoreApi<WorkbenchState>;
+
+/** Creates the one store of the renderer, its slices talking to `api`. */
+export function createWorkbenchStore(api: WorkbenchApi): WorkbenchStore {
+  return createStore<WorkbenchState>()((...parts) => ({
+    ...createAppSlice(api)(...parts),
+    ...createJobsSlice(api)(...parts),
+    ...createCapturesSlice(api)(...parts),
+    ...createHostsSlice(api)(...parts),
+    ...createUiSlice()(...parts),
+  }));
+}

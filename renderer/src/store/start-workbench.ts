@@ -1,0 +1,29 @@
+import type { ApiConnection } from '../api/get-api';
+import type { WorkbenchStore } from './create-workbench-store';
+
+/**
+ * Wires the service's events into the store and loads the first data. Call once at start-up.
+ *
+ * Returns a function that removes the subscriptions (tests, hot reload).
+ */
+export function startWorkbench(store: WorkbenchStore, connection: ApiConnection): () => void {
+  const state = store.getState();
+  const subscriptions = [
+    connection.api.onJobProgress((event) => store.getState().receiveJobProgress(event)),
+    connection.api.onSessionState((event) => store.getState().receiveSessionState(event)),
+    connection.onConnectionLost(() => store.getState().markConnectionLost()),
+  ];
+  void state.loadAppInfo();
+  void state.loadJobs();
+  void state.loadRecentCaptures();
+  void state.loadHosts().then(() => {
+    const loaded = store.getState();
+    // With hosts configured the natural first screen is the host list, unless the user already moved.
+    if (!loaded.viewChosen && loaded.hosts.length > 0 && loaded.overview === null) {
+      store.setState({ view: 'hosts' });
+    }
+  });
+  return () => {
+    for (const unsubscribe of subscriptions) unsubscribe();
+  };
+}
