@@ -1,0 +1,209 @@
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import type { Duplex } from 'node:stream';
+import { WorkbenchFailure } from '../errors';
+import { createLogger } from '../logging/logger';
+import type { HostKeyVerifier } from './host-key-verifier';
+import { createAuthSession, type SecretPrompt } from './ssh-auth';
+import { toSshFailure } from './ssh-errors';
+
+const log = createLogger('ssh');
+
+/** One SSH server on the way to a host: the host itself or a ProxyJump hop. */
+export interface SshEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** Private key files to try; empty means the usual `~/.ssh/id_*` defaults, chosen by the caller. */
+  readonly identityFiles: readonly string[];
+}
+
+/** How to reach a host: jump hops in order, then the host. */
+export interface SshRoute {
+  readonly jumps: readonly SshEndpoint[];
+  readonly target: SshEndpoint;
+}
+
+/** Everything a connect needs besides the route. */
+export interface SshConnectOptions {
+  readonly verifier: HostKeyVerifier;
+  readonly prompt: SecretPrompt;
+  /** `SSH_AUTH_SOCK`; undefined disables the agent. */
+  readonly agentSocket?: string;
+  /** Until the server has answered the key exchange; covers dead hosts and black-holed packets. */
+  readonly handshakeTimeoutMs?: number;
+  /**
+   * ssh2's `readyTimeout`, which runs until authentication ends. It includes the time a person takes
+   * to type a passphrase or accept a host key, so it is generous; `handshakeTimeoutMs` catches dead
+   * hosts quickly.
+   */
+  readonly readyTimeoutMs?: number;
+  readonly keepaliveIntervalMs?: number;
+  readonly keepaliveCountMax?: number;
+}
+
+/** A live connection to a host (through its hops). */
+export interface SshConnection {
+  readonly client: Client;
+  /** `user@host:port` of the target, for messages. */
+  readonly label: string;
+  /** True once the connection (or any hop under it) has closed. */
+  readonly closed: boolean;
+  /** Called once when the connection closes; `expected` is false when it was not closed by us. */
+  onClose(listener: (expected: boolean) => void): () => void;
+  /** Ends the connection and every hop. */
+  close(): void;
+}
+
+/** `user@host:port` for an endpoint. */
+export function endpointLabel(endpoint: SshEndpoint): string {
+  return `${endpoint.user}@${endpoint.host}:${endpoint.port}`;
+}
+
+const defaults = {
+  handshakeTimeoutMs: 20_000,
+  readyTimeoutMs: 300_000,
+  keepaliveIntervalMs: 5_000,
+  keepaliveCountMax: 3,
+};
+
+function forwardThrough(client: Client, endpoint: SshEndpoint): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port, (error, channel) => {
+      if (error) reject(toSshFailure(error, endpointLabel(endpoint)));
+      else resolve(channel);
+    });
+  });
+}
+
+/**
+ * Connects to one endpoint, over `sock` when it is reached through a hop.
+ *
+ * The host key is checked in ssh2's `hostVerifier`, during key exchange, so a refused key ends the
+ * connection before any authentication request is sent.
+ */
+export async function connectEndpoint(
+  endpoint: SshEndpoint,
+  options: SshConnectOptions,
+  signal?: AbortSignal,
+  sock?: Duplex,
+): Promise<Client> {
+  const label = endpointLabel(endpoint);
+  if (signal?.aborted) throw new WorkbenchFailure('CANCELLED', `Connecting to ${label} was cancelled.`);
+  const auth = createAuthSession({
+    username: endpoint.user,
+    target: label,
+    identityFiles: endpoint.identityFiles,
+    prompt: options.prompt,
+    ...(options.agentSocket === undefined ? {} : { agentSocket: options.agentSocket }),
+  });
+  const serverHostKey = await options.verifier.preferredAlgorithms(endpoint.host, endpoint.port);
+  const client = new Client();
+
+  return new Promise<Client>((resolve, reject) => {
+    let settled = false;
+    let hostKeyFailure: WorkbenchFailure | undefined;
+
+    const finish = (error?: WorkbenchFailure): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(handshakeTimer);
+      signal?.removeEventListener('abort', onAbort);
+      if (error) {
+        client.end();
+        reject(error);
+      } else {
+        resolve(client);
+      }
+    };
+    const onAbort = (): void => finish(new WorkbenchFailure('CANCELLED', `Connecting to ${label} was cancelled.`));
+    const handshakeTimer = setTimeout(
+      () => finish(new WorkbenchFailure('CONNECTION_TIMEOUT', `${label} did not answer in time.`, { subject: label })),
+      options.handshakeTimeoutMs ?? defaults.handshakeTimeoutMs,
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    client.on('ready', () => finish());
+    client.on('error', (error) => finish(hostKeyFailure ?? auth.failure() ?? toSshFailure(error, label)));
+    client.on('close', () =>
+      finish(hostKeyFailure ?? auth.failure() ?? new WorkbenchFailure('CONNECTION_LOST', `${label} closed the connection.`, { subject: label })),
+    );
+
+    const config: ConnectConfig = {
+      host: endpoint.host,
+      port: endpoint.port,
+      username: endpoint.user,
+      ...(sock === undefined ? {} : { sock }),
+      readyTimeout: options.readyTimeoutMs ?? defaults.readyTimeoutMs,
+      keepaliveInterval: options.keepaliveIntervalMs ?? defaults.keepaliveIntervalMs,
+      keepaliveCountMax: options.keepaliveCountMax ?? defaults.keepaliveCountMax,
+      agentForward: false,
+      authHandler: auth.handler,
+      // ssh2's union of algorithm names is narrower than the strings we build from known_hosts.
+      algorithms: { serverHostKey: serverHostKey as NonNullable<NonNullable<ConnectConfig['algorithms']>['serverHostKey']> },
+      hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
+        // The server has answered the key exchange; from here a person may be deciding.
+        clearTimeout(handshakeTimer);
+        options.verifier.verify(endpoint.host, endpoint.port, key).then(
+          () => verify(true),
+          (error: unknown) => {
+            hostKeyFailure = toSshFailure(error, label);
+            verify(false);
+          },
+        );
+      },
+    };
+    client.connect(config);
+  });
+}
+
+/**
+ * Opens a connection along a route: each ProxyJump hop is connected (and its host key verified) in
+ * turn, the next one tunnelled through it with `forwardOut`.
+ */
+export async function openSshConnection(route: SshRoute, options: SshConnectOptions, signal?: AbortSignal): Promise<SshConnection> {
+  const clients: Client[] = [];
+  const label = endpointLabel(route.target);
+  try {
+    for (const endpoint of [...route.jumps, route.target]) {
+      const previous = clients[clients.length - 1];
+      const sock = previous === undefined ? undefined : await forwardThrough(previous, endpoint);
+      clients.push(await connectEndpoint(endpoint, options, signal, sock));
+    }
+  } catch (error) {
+    for (const client of clients.reverse()) client.end();
+    throw error;
+  }
+
+  const target = clients[clients.length - 1] as Client;
+  const listeners = new Set<(expected: boolean) => void>();
+  let closed = false;
+  let closing = false;
+  const onAnyClose = (): void => {
+    if (closed) return;
+    closed = true;
+    for (const client of clients) client.end();
+    log.info(`connection to ${label} closed${closing ? '' : ' unexpectedly'}`);
+    for (const listener of listeners) listener(closing);
+  };
+  for (const client of clients) {
+    client.on('close', onAnyClose);
+    // Late errors (keepalive timeout, reset) are followed by 'close'; listening keeps them from crashing the process.
+    client.on('error', (error) => log.warn(`connection to ${label}: ${error.message}`));
+  }
+
+  return {
+    client: target,
+    label,
+    get closed() {
+      return closed;
+    },
+    onClose(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close() {
+      closing = true;
+      for (const client of [...clients].reverse()) client.end();
+    },
+  };
+}
