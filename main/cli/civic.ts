@@ -1,0 +1,38 @@
+import type { CliIo } from './commands/cli-io';
+import { summaryCommand } from './commands/summary';
+import { verifyCommand } from './commands/verify';
+import { serveCommand } from './serve-command';
+
+// The `civic` command. It only routes to commands, which call the same services the app calls.
+
+const usage = `usage: civic <command> [arguments]
+
+commands:
+  verify <capture>            check a capture's integrity and custody chain (exit 0 verified, 1 not)
+  summary <capture> [--json]  provenance, counts and top findings of a capture
+  serve [--port N]            run the workbench in a browser on 127.0.0.1 (web mode)
+`;
+
+const commands: Record<string, (args: readonly string[], io: CliIo) => Promise<number>> = {
+  verify: verifyCommand,
+  summary: summaryCommand,
+  serve: serveCommand,
+};
+
+/** Runs the CLI with the given arguments and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage);
+    return name === undefined ? 2 : 0;
+  }
+  const command = Object.prototype.hasOwnProperty.call(commands, name) ? commands[name] : undefined;
+  if (!command) {
+    io.err(`civic: unknown command "${name}"\n\n${usage}`);
+    return 2;
+  }
+  return command(rest, io);
+}
+
+/** The process's own standard streams. */
+export const processIo: CliIo = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import { installPaths } from '../app/install-paths';
+import { defaultAppDataDir } from '../storage/app-paths';
+import { createWorkbenchServices } from '../services';
+import { startWebServer } from '../web/web-server';
+import type { CliIo } from './commands/cli-io';
+
+const usage = 'usage: civic serve [--port N]\n';
+
+/**
+ * `civic serve`: the web mode, the same renderer and services in a browser on 127.0.0.1.
+ *
+ * Runs until interrupted; prints the URL (with its one-time token) to open.
+ */
+export async function serveCommand(args: readonly string[], io: CliIo, until: Promise<void> = waitForSignal()): Promise<number> {
+  let port = 0;
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index];
+    if (arg === '--port') {
+      port = Number(args[index + 1]);
+      index += 1;
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        io.err(usage);
+        return 2;
+      }
+    } else {
+      io.err(usage);
+      return 2;
+    }
+  }
+  const { resourcesDir, rendererDir } = installPaths();
+  if (!existsSync(rendererDir)) {
+    io.err('civic serve: the renderer is not built. Run `npm run build` first.\n');
+    return 2;
+  }
+  const services = createWorkbenchServices({ appDataDir: defaultAppDataDir(), resourcesDir, transport: 'web' });
+  const server = await startWebServer({ services, staticDir: rendererDir, port });
+  io.out(`Civic Workbench is serving on ${server.origin}\nOpen this URL (it carries a one-time token):\n  ${server.url}\n`);
+  await until;
+  await services.shutdown();
+  await server.close();
+  return 0;
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

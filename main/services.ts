@@ -1,0 +1,132 @@
+import { access } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { AppInfo, CaptureOverview, Finding, HostEntry, ProcessRow, TransportKind } from '../preload/api';
+import { appVersion, productName } from './app/app-version';
+import { createCaptureService, type CaptureService } from './captures/capture-service';
+import { createEventBus, type EventBus } from './contract/event-bus';
+import { WorkbenchFailure } from './errors';
+import { createJobRunner, type JobRunner } from './jobs/job-runner';
+import { createRecentCaptures, type RecentCaptures } from './storage/recent-captures';
+
+/** What the adapters provide to the services. */
+export interface ServiceDependencies {
+  readonly appDataDir: string;
+  /** The folder holding `helper/` and `samples/` (the repo's resources/, or the packaged copy). */
+  readonly resourcesDir: string;
+  readonly transport: TransportKind;
+  /** A native "open capture" dialog; absent in web mode and the CLI. */
+  readonly pickCapturePath?: () => Promise<string | null>;
+  readonly captures?: CaptureService;
+}
+
+/** App-level facts and adapter-provided actions. */
+export interface AppService {
+  info(): Promise<AppInfo>;
+  sampleCapturePath(): Promise<string>;
+  pickCapturePath(): Promise<string | null>;
+}
+
+/** Opening captures as jobs, remembering them in the recent list. */
+export interface ReviewService {
+  open(path: string): Promise<CaptureOverview>;
+  close(handle: string): Promise<null>;
+  processes(handle: string): Promise<readonly ProcessRow[]>;
+  findings(handle: string): Promise<readonly Finding[]>;
+}
+
+/** The host inventory. */
+export interface HostService {
+  list(): Promise<readonly HostEntry[]>;
+}
+
+/** Every service the contract reaches, built once per process. */
+export interface WorkbenchServices {
+  readonly app: AppService;
+  readonly jobs: JobRunner;
+  readonly recent: RecentCaptures;
+  readonly review: ReviewService;
+  readonly hosts: HostService;
+  readonly events: EventBus;
+  shutdown(): Promise<void>;
+}
+
+/** The sample capture's file name inside resources/samples/. */
+export const sampleCaptureFile = 'sample.civic';
+
+/**
+ * Builds the services. No `electron` import anywhere below: every tier of tests runs them under Node,
+ * and the web mode and CLI use them as they are.
+ */
+export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchServices {
+  const events = createEventBus();
+  const jobs = createJobRunner((job) => events.emit('jobProgress', { job }));
+  const recent = createRecentCaptures(deps.appDataDir);
+  const captures = deps.captures ?? createCaptureService();
+
+  const app: AppService = {
+    async info() {
+      return {
+        name: productName,
+        version: appVersion,
+        transport: deps.transport,
+        platform: process.platform,
+        hasNativeDialogs: deps.pickCapturePath !== undefined,
+      };
+    },
+    async sampleCapturePath() {
+      const path = join(deps.resourcesDir, 'samples', sampleCaptureFile);
+      try {
+        await access(path);
+      } catch {
+        throw new WorkbenchFailure('NOT_FOUND', 'The sample capture is missing from this installation.', {
+          subject: path,
+          hint: 'Reinstall Civic Workbench, or open a capture of your own.',
+        });
+      }
+      return path;
+    },
+    async pickCapturePath() {
+      if (!deps.pickCapturePath) {
+        throw new WorkbenchFailure('NOT_SUPPORTED', 'There is no file dialog in this mode.', {
+          hint: 'Type the capture path, or drop the .civic file on the window.',
+        });
+      }
+      return deps.pickCapturePath();
+    },
+  };
+
+  const review: ReviewService = {
+    async open(path) {
+      const overview = await jobs.run('open-capture', `Open ${basename(path)}`, (context) =>
+        captures.open(path, { signal: context.signal, onProgress: (value, step) => context.progress(value, step) }),
+      );
+      await recent.add({ path: overview.path, title: overview.title, openedAt: new Date().toISOString() });
+      return overview;
+    },
+    async close(handle) {
+      captures.close(handle);
+      return null;
+    },
+    async processes(handle) {
+      return captures.processes(handle);
+    },
+    async findings(handle) {
+      return captures.findings(handle);
+    },
+  };
+
+  const hosts: HostService = {
+    // The inventory arrives with the SSH work; until then there are no hosts to list.
+    list: async () => [],
+  };
+
+  return {
+    app,
+    jobs,
+    recent,
+    review,
+    hosts,
+    events,
+    shutdown: () => jobs.shutdown(),
+  };
+}

@@ -1,0 +1,40 @@
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
+import type { Result, WorkbenchApi, WorkbenchEvents } from './api';
+import { eventChannel, requestChannel } from './channels';
+
+// The sandboxed preload: the contract, one line per method, nothing generic. Validation happens in
+// main, so nothing here is trusted and nothing here decides.
+
+function subscribe<K extends keyof WorkbenchEvents>(name: K, listener: (event: WorkbenchEvents[K]) => void): () => void {
+  const wrapped = (_event: IpcRendererEvent, payload: WorkbenchEvents[K]): void => listener(payload);
+  ipcRenderer.on(eventChannel(name), wrapped);
+  return () => {
+    ipcRenderer.removeListener(eventChannel(name), wrapped);
+  };
+}
+
+function droppedFilePath(file: File): Result<string> {
+  const path = webUtils.getPathForFile(file);
+  return path
+    ? { ok: true, value: path }
+    : { ok: false, error: { code: 'NOT_SUPPORTED', message: 'That item is not a file on this computer.', hint: 'Drop a .civic file or a capture folder.' } };
+}
+
+const api: WorkbenchApi = {
+  getAppInfo: () => ipcRenderer.invoke(requestChannel('getAppInfo'), null),
+  listJobs: () => ipcRenderer.invoke(requestChannel('listJobs'), null),
+  cancelJob: (args) => ipcRenderer.invoke(requestChannel('cancelJob'), args),
+  listRecentCaptures: () => ipcRenderer.invoke(requestChannel('listRecentCaptures'), null),
+  getSampleCapturePath: () => ipcRenderer.invoke(requestChannel('getSampleCapturePath'), null),
+  pickCapturePath: () => ipcRenderer.invoke(requestChannel('pickCapturePath'), null),
+  pathForDroppedFile: (file) => Promise.resolve(droppedFilePath(file)),
+  openCapture: (args) => ipcRenderer.invoke(requestChannel('openCapture'), args),
+  closeCapture: (args) => ipcRenderer.invoke(requestChannel('closeCapture'), args),
+  getProcesses: (args) => ipcRenderer.invoke(requestChannel('getProcesses'), args),
+  getFindings: (args) => ipcRenderer.invoke(requestChannel('getFindings'), args),
+  listHosts: () => ipcRenderer.invoke(requestChannel('listHosts'), null),
+  onJobProgress: (listener) => subscribe('jobProgress', listener),
+  onSessionState: (listener) => subscribe('sessionState', listener),
+};
+
+contextBridge.exposeInMainWorld('workbench', api);

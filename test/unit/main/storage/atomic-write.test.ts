@@ -1,0 +1,29 @@
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../../../../main/storage/atomic-write';
+import { createRecentCaptures } from '../../../../main/storage/recent-captures';
+
+describe('writeFileAtomic', () => {
+  it('replaces the file whole, leaves no temporary file and keeps it private', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'civic-atomic-'));
+    const file = join(folder, 'hosts.json');
+    writeFileSync(file, 'old');
+    await writeFileAtomic(file, 'new content');
+    expect(readFileSync(file, 'utf8')).toBe('new content');
+    expect(readdirSync(folder)).toEqual(['hosts.json']);
+    if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('recent captures', () => {
+  it('keeps the newest first without duplicates, and survives a damaged file', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'civic-recent-'));
+    const recent = createRecentCaptures(folder, 3);
+    for (const name of ['a', 'b', 'a', 'c', 'd']) await recent.add({ path: `/${name}.civic`, title: name, openedAt: '2026-01-01T00:00:00Z' });
+    expect((await recent.list()).map((entry) => entry.title)).toEqual(['d', 'c', 'a']);
+    writeFileSync(join(folder, 'recent-captures.json'), '{"version":1,"captures":[{"path":');
+    expect(await recent.list()).toEqual([]);
+  });
+});
