@@ -1,0 +1,62 @@
+import type { ErrorCode } from '../../../preload/api';
+
+/** How an error is presented: its tone and headline. */
+export interface ErrorKind {
+  readonly tone: 'danger' | 'warning' | 'info';
+  readonly headline: string;
+}
+
+/** The presentation of an error, decided by its code alone (never by message text). */
+export function errorKindFor(code: ErrorCode): ErrorKind {
+  switch (code) {
+    case 'BUNDLE_PATH_TRAVERSAL':
+    case 'BUNDLE_ABSOLUTE_PATH':
+    case 'BUNDLE_LINK_ENTRY':
+    case 'BUNDLE_DUPLICATE_ENTRY':
+    case 'BUNDLE_UNLISTED_ENTRY':
+    case 'BUNDLE_HASH_MISMATCH':
+    case 'BUNDLE_SIZE_MISMATCH':
+    case 'BUNDLE_CUSTODY_BROKEN':
+    case 'BUNDLE_DOCUMENT_TOO_LARGE':
+    case 'BUNDLE_DOCUMENT_TOO_DEEP':
+      return { tone: 'danger', headline: 'Capture refused: possible tampering' };
+    case 'BUNDLE_NOT_FOUND':
+    case 'BUNDLE_UNREADABLE':
+    case 'BUNDLE_TRUNCATED':
+    case 'BUNDLE_MANIFEST_MISSING':
+    case 'BUNDLE_SCHEMA_INVALID':
+    case 'BUNDLE_VERSION_UNSUPPORTED':
+    case 'BUNDLE_ARTIFACT_MISSING':
+    case 'BUNDLE_DOCUMENT_INVALID':
+      return { tone: 'warning', headline: 'The capture could not be opened' };
+    case 'HOST_KEY_UNKNOWN':
+    case 'HOST_KEY_MISMATCH':
+    case 'HOST_KEY_REVOKED':
+    case 'HOST_KEY_UNSUPPORTED':
+      return { tone: 'danger', headline: 'Host key not trusted' };
+    case 'AUTH_FAILED':
+    case 'SUDO_PASSWORD_REQUIRED':
+      return { tone: 'warning', headline: 'Not allowed on the host' };
+    case 'CONNECTION_REFUSED':
+    case 'CONNECTION_TIMEOUT':
+    case 'CONNECTION_LOST':
+      return { tone: 'warning', headline: 'Connection problem' };
+    case 'HELPER_DEPLOY_FAILED':
+    case 'HELPER_VERSION_MISMATCH':
+    case 'HELPER_FAILED':
+    case 'VM_BUSY':
+    case 'VM_NOT_CLONEABLE':
+    case 'IMPACT_BUDGET_EXCEEDED':
+      return { tone: 'warning', headline: 'The host could not do it' };
+    case 'CANCELLED':
+      return { tone: 'info', headline: 'Cancelled' };
+    case 'NOT_SUPPORTED':
+      return { tone: 'info', headline: 'Not available here' };
+    case 'NOT_FOUND':
+      return { tone: 'warning', headline: 'Not found' };
+    case 'VALIDATION_FAILED':
+    case 'UNTRUSTED_SENDER':
+    case 'INTERNAL':
+      return { tone: 'danger', headline: 'Something went wrong' };
+  }
+}

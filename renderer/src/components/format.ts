@@ -1,0 +1,34 @@
+/** A size in KiB, in the unit that reads best. */
+export function formatKiB(kib: number): string {
+  if (kib < 1024) return `${kib} KiB`;
+  if (kib < 1024 * 1024) return `${(kib / 1024).toFixed(1)} MiB`;
+  return `${(kib / 1024 / 1024).toFixed(2)} GiB`;
+}
+
+/** A size in bytes, in the unit that reads best. */
+export function formatBytes(bytes: number): string {
+  return bytes < 1024 ? `${bytes} B` : formatKiB(Math.round(bytes / 1024));
+}
+
+/** CPU time as h:mm:ss, or seconds with one decimal under a minute. */
+export function formatCpuSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const whole = Math.floor(seconds);
+  const hours = Math.floor(whole / 3600);
+  const minutes = Math.floor((whole % 3600) / 60);
+  const rest = whole % 60;
+  return `${hours}:${String(minutes).padStart(2, '0')}:${String(rest).padStart(2, '0')}`;
+}
+
+/** An ISO time as `YYYY-MM-DD HH:MM:SS` UTC: analysts compare times across hosts. */
+export function formatTime(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+/** A SHA-256 as `SHA256:` plus its first characters, for a compact display (the full value goes in a title). */
+export function shortHash(hash: string, length = 16): string {
+  return hash.length > length ? `${hash.slice(0, length)}…` : hash;
+}
