@@ -1,0 +1,95 @@
+import type { CaptureOverview, Finding, GuestText, ProcessRow } from '../../../../preload/api';
+
+/** Guest text without a cap. */
+export function text(value: string): GuestText {
+  return { text: value };
+}
+
+/** A process row with sensible defaults. */
+export function processRow(pid: number, ppid: number, name: string, extra: Partial<ProcessRow> = {}): ProcessRow {
+  return {
+    pid,
+    ppid,
+    name: text(name),
+    user: 'root',
+    uid: 0,
+    state: 'S',
+    exe: text(`/usr/bin/${name}`),
+    exeDeleted: false,
+    argv: [text(name)],
+    startedAt: '2026-11-26T10:00:00.000Z',
+    threads: 1,
+    rssKiB: 2048,
+    cpuSeconds: 1.5,
+    flags: [],
+    ...extra,
+  };
+}
+
+/** A small process list: init, sshd with a shell, nginx workers and a miner running from /tmp. */
+export const sampleProcesses: readonly ProcessRow[] = [
+  processRow(1, 0, 'systemd', { argv: [text('/sbin/init'), text('splash')] }),
+  processRow(410, 1, 'sshd', { argv: [text('sshd: /usr/sbin/sshd -D')] }),
+  processRow(1022, 410, 'bash', { user: 'deploy', uid: 1000 }),
+  processRow(800, 1, 'nginx', { argv: [text('nginx: master process')], user: 'root' }),
+  processRow(801, 800, 'nginx', { argv: [text('nginx: worker process')], user: 'www-data', uid: 33 }),
+  processRow(802, 800, 'nginx', { argv: [text('nginx: worker process')], user: 'www-data', uid: 33 }),
+  processRow(1337, 1022, 'kworkerd', {
+    user: 'deploy',
+    uid: 1000,
+    exe: text('/tmp/.x/kworkerd'),
+    exeDeleted: true,
+    argv: [text('kworkerd'), text('--pool'), text('stratum+tcp://203.0.113.9:3333')],
+    cpuSeconds: 5400,
+    threads: 8,
+    flags: ['deleted-exe', 'masquerade'],
+  }),
+];
+
+/** Findings about the sample processes. */
+export const sampleFindings: readonly Finding[] = [
+  {
+    id: 'f-2',
+    rule: 'masquerade',
+    severity: 'high',
+    title: 'User process named like a kernel thread',
+    detail: text('kworkerd runs as uid 1000 from /tmp/.x'),
+    pids: [1337],
+    falsePositives: 'Rare; some agents pick odd names.',
+    nextStep: 'Check the binary hash against known miners.',
+  },
+  {
+    id: 'f-1',
+    rule: 'deleted-exe',
+    severity: 'critical',
+    title: 'Process runs from a deleted executable',
+    detail: text('/tmp/.x/kworkerd (deleted)'),
+    pids: [1337],
+    falsePositives: 'Package upgrades replace binaries of running services.',
+    nextStep: 'Dump the process memory from the clone.',
+  },
+];
+
+/** An overview of the sample capture. */
+export const sampleOverview: CaptureOverview = {
+  handle: 'h-sample',
+  path: '/opt/civic/sample.civic',
+  title: 'web-01 — sample capture',
+  provenance: {
+    schemaVersion: 1,
+    captureId: 'c-1',
+    toolVersion: '0.1.0',
+    helperVersion: '0.1.0',
+    host: { name: 'kvm-a.example', hostKeySha256: 'SHA256:abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG' },
+    vm: { name: 'web-01', uuid: '2b1c0e2a-4a5e-4a4f-9a55-1f2e3d4c5b6a' },
+    cloneId: 'clone-7',
+    startedAt: '2026-11-26T10:00:00.000Z',
+    endedAt: '2026-11-26T10:03:00.000Z',
+    commands: [{ argv: ['ps'], exitCode: 0, startedAt: '2026-11-26T10:01:00.000Z', endedAt: '2026-11-26T10:01:01.000Z' }],
+    artifacts: [],
+    custody: [],
+  },
+  integrity: { verified: true, artifactsChecked: 4, bytesChecked: 4096, custodyEntries: 3, problems: [] },
+  processCount: sampleProcesses.length,
+  findingCount: sampleFindings.length,
+};
