@@ -1,0 +1,27 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { packBundle } from '../../main/bundle/pack-bundle';
+import { writeSampleBundle } from './sample-capture';
+
+// Regenerates resources/samples/sample.civic: `npx tsx resources/samples/make-sample.ts`.
+// The output is byte-for-byte the same on every run (fixed ids, times and seed).
+
+async function main(): Promise<void> {
+  const output = join(dirname(fileURLToPath(import.meta.url)), 'sample.civic');
+  const workspace = await mkdtemp(join(tmpdir(), 'civic-sample-'));
+  try {
+    const folder = join(workspace, 'sample');
+    await writeSampleBundle(folder);
+    const { size } = await packBundle(folder, output);
+    process.stdout.write(`wrote ${output} (${size} bytes)\n`);
+  } finally {
+    await rm(workspace, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`make-sample failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});
