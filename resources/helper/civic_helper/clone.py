@@ -1,0 +1,485 @@
+"""`clone`: a live clone of a running VM with a pause of milliseconds, journaled before every action."""
+
+import os
+import subprocess
+import time
+
+from .argv_rewrite import ClonePlan, RewriteRefused, inspect_argv, rewrite_argv
+from .errors import HelperError, IMPACT_BUDGET_EXCEEDED, VM_BUSY, VM_NOT_CLONEABLE, failed, invalid
+from .journal import Journal, make_fault_hook
+from .qmp import QmpClient, event_time, rss_bytes, wait_for
+from .session import RootLock, Session, list_sessions, new_clone_id
+from .teardown import MIGRATION_ACTIVE, restore_migration_settings, teardown
+
+STRATEGIES = ("auto", "background-snapshot", "precopy")
+DEFAULT_MAX_PAUSE_MS = 300
+FAST_BANDWIDTH = 10 * 1024 ** 3
+
+
+def parse_clone_args(args):
+    """Validate the `clone` arguments."""
+    if not isinstance(args.get("vm"), str):
+        raise invalid("`vm` is required.")
+    strategy = args.get("strategy", "auto")
+    if strategy not in STRATEGIES:
+        raise invalid("`strategy` must be one of %s." % ", ".join(STRATEGIES))
+    max_pause = args.get("maxPauseMs", DEFAULT_MAX_PAUSE_MS)
+    if not isinstance(max_pause, int) or isinstance(max_pause, bool) or not 1 <= max_pause <= 60000:
+        raise invalid("`maxPauseMs` must be an integer from 1 to 60000.")
+    forwards = args.get("hostForwards", [])
+    if not isinstance(forwards, list) or len(forwards) > 16:
+        raise invalid("`hostForwards` must be a list of at most 16 {hostPort, guestPort}.")
+    for forward in forwards:
+        if not isinstance(forward, dict) or not all(
+                isinstance(forward.get(k), int) and not isinstance(forward.get(k), bool)
+                for k in ("hostPort", "guestPort")):
+            raise invalid("Each host forward is {\"hostPort\": int, \"guestPort\": int}.")
+    timeout = args.get("timeoutSeconds", 300)
+    if not isinstance(timeout, (int, float)) or not 1 <= timeout <= 86400:
+        raise invalid("`timeoutSeconds` must be from 1 to 86400.")
+    return {"vm": args["vm"], "strategy": strategy, "maxPauseMs": max_pause, "hostForwards": forwards,
+            "allowMultiple": bool(args.get("allowMultiple", False)), "timeoutSeconds": float(timeout)}
+
+
+def choose_strategy(requested, capabilities):
+    """The strategy to use given `query-migrate-capabilities` names; never postcopy."""
+    names = set(capabilities)
+    if requested == "background-snapshot":
+        if "background-snapshot" not in names:
+            raise HelperError(VM_NOT_CLONEABLE, "This QEMU has no background-snapshot migration.")
+        return requested
+    if requested == "precopy":
+        if "pause-before-switchover" not in names:
+            raise HelperError(VM_NOT_CLONEABLE, "This QEMU has no pause-before-switchover migration.")
+        return requested
+    if "background-snapshot" in names:
+        return "background-snapshot"
+    if "pause-before-switchover" in names:
+        return "precopy"
+    raise HelperError(VM_NOT_CLONEABLE, "This QEMU supports neither background-snapshot nor "
+                                        "pause-before-switchover migration.")
+
+
+def check_source_idle(monitor, vm_key):
+    """Refuse a source that is migrating, running block jobs, or not in a clonable run state."""
+    status = monitor.execute("query-status").get("status")
+    if status not in ("running", "paused"):
+        if status in ("inmigrate", "postmigrate", "finish-migrate", "save-vm", "restore-vm"):
+            raise HelperError(VM_BUSY, "The VM is %s; another migration or snapshot is in progress." % status,
+                              detail={"vm": vm_key, "status": status})
+        raise HelperError(VM_NOT_CLONEABLE, "The VM is %s, not running or paused." % status,
+                          detail={"vm": vm_key, "status": status})
+    migration = (monitor.execute("query-migrate") or {}).get("status")
+    if migration in MIGRATION_ACTIVE:
+        raise HelperError(VM_BUSY, "The VM is being migrated (%s)." % migration, detail={"vm": vm_key})
+    jobs = monitor.execute("query-block-jobs") or []
+    if jobs:
+        raise HelperError(VM_BUSY, "The VM has running block jobs.", detail={"vm": vm_key,
+                                                                             "jobs": [j.get("device") for j in jobs]})
+    return status
+
+
+def plan_disks(block_info, argv_disks, session, clone_id):
+    """Pair each writable runtime disk with its argv slot; name the overlays and snapshot nodes."""
+    disks = []
+    for info in block_info:
+        inserted = info.get("inserted")
+        if not inserted or inserted.get("ro"):
+            continue
+        node = inserted.get("node-name")
+        if str(node).startswith("civic-"):
+            raise HelperError(VM_BUSY, "The VM's disk already carries a clone overlay (%s): destroy that clone, "
+                                       "or run recover." % node, detail={"node": node})
+        device = info.get("device") or ""
+        file_name = inserted.get("file")
+        slot = None
+        for candidate in argv_disks:
+            if candidate["key"] and candidate["key"] in (device, node):
+                slot = candidate
+                break
+        if slot is None:
+            for candidate in argv_disks:
+                if candidate["file"] and candidate["file"] == file_name:
+                    slot = candidate
+                    break
+        if slot is None:
+            raise HelperError(VM_NOT_CLONEABLE, "The disk %s is not found in the VM's command line (its chain "
+                                                "changed since start?)." % (device or node),
+                              detail={"device": device, "node": node})
+        index = len(disks)
+        image = inserted.get("image") or {}
+        disks.append({
+            "argvKey": slot["key"] or slot["file"], "device": device, "qdev": info.get("qdev"), "node": node,
+            "file": image.get("filename") or file_name, "format": inserted.get("drv"),
+            "virtualSize": image.get("virtual-size"),
+            "snapshotNode": "civic-%s-%d" % (clone_id[3:], index),
+            "sourceOverlay": session.path("src-%d.qcow2" % index),
+            "cloneOverlay": session.path("disk-%d.qcow2" % index),
+        })
+    return disks
+
+
+def snapshot_actions(disks):
+    """The `transaction` actions that cut every writable disk at the same instant."""
+    return [{"type": "blockdev-snapshot-sync", "data": {
+        "node-name": disk["node"], "snapshot-file": disk["sourceOverlay"],
+        "snapshot-node-name": disk["snapshotNode"], "format": "qcow2", "mode": "absolute-paths"}}
+        for disk in disks]
+
+
+def create_clone_overlays(disks):
+    """qemu-img overlays for the clone on each disk's frozen base (`-u`: production holds the lock)."""
+    for disk in disks:
+        argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", disk["file"], "-F", disk["format"],
+                disk["cloneOverlay"]]
+        if disk.get("virtualSize"):
+            argv.append(str(int(disk["virtualSize"])))
+        completed = subprocess.run(argv, capture_output=True, timeout=60)
+        if completed.returncode != 0:
+            raise failed("qemu-img create failed: %s" % completed.stderr.decode("utf-8", "replace").strip(),
+                         overlay=disk["cloneOverlay"])
+
+
+class CloneOperation:
+    """One run of `clone` for one VM, with its journal, budget and rollback."""
+
+    def __init__(self, context, args, source):
+        self.context = context
+        self.emitter = context.emitter
+        self.token = context.token
+        self.args = args
+        self.source = source
+        self.session = None
+        self.journal = None
+        self.monitor = None
+        self.clone_monitor = None
+        self.clone_process = None
+        self.result = {}
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _progress(self, step, value, message, **extra):
+        self.emitter.progress(step, value, message, **extra)
+
+    def _budget_check(self, paused_at, where):
+        return self._budget_enforce((time.monotonic() - paused_at) * 1000.0, where)
+
+    def _budget_enforce(self, elapsed_ms, where):
+        if elapsed_ms > self.args["maxPauseMs"]:
+            raise HelperError(IMPACT_BUDGET_EXCEEDED, "The source would stay paused longer than %d ms (%.1f ms at "
+                              "%s); the clone was abandoned and the source resumed." % (
+                                  self.args["maxPauseMs"], elapsed_ms, where),
+                              detail={"pausedMs": round(elapsed_ms, 1), "at": where,
+                                      "maxPauseMs": self.args["maxPauseMs"]})
+        return elapsed_ms
+
+    def _clone_pid(self):
+        return self.clone_process.pid if self.clone_process is not None else None
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def run(self):
+        """Create the clone or roll everything back; returns the result payload."""
+        self._create_session()
+        try:
+            self.monitor = self.source.open_monitor(self.token)
+            strategy = self._prepare()
+            if strategy == "background-snapshot":
+                self._run_background_snapshot()
+            else:
+                self._run_precopy()
+            self.journal.append("ready", result=self.result)
+            return self.result
+        except BaseException as error:
+            self._rollback(error)
+            raise
+        finally:
+            for client in (self.clone_monitor, self.monitor):
+                if client is not None:
+                    client.close()
+            self.session.unlock()
+
+    def _create_session(self):
+        root = self.context.root
+        with RootLock(root):
+            if not self.args["allowMultiple"]:
+                for other in list_sessions(root):
+                    marker = other.marker() or {}
+                    if marker.get("vm", {}).get("id") == self.source.key and other.journal_view().state != "destroyed":
+                        raise HelperError(VM_BUSY, "A clone of this VM already exists (%s)." % other.clone_id,
+                                          detail={"vm": self.source.key, "cloneId": other.clone_id})
+            clone_id = new_clone_id()
+            self.session = Session(root, clone_id)
+            self.session.create({"vm": self.source.describe(), "helperPid": os.getpid(), "createdAt": time.time()})
+            self.session.try_lock()
+        hook = make_fault_hook(self.context.fault_spec, self.token, self._clone_pid)
+        self.journal = Journal(self.session.dir, fault_hook=hook)
+
+    def _prepare(self):
+        monitor = self.monitor
+        status = check_source_idle(monitor, self.source.key)
+        argv = self.source.argv(monitor)
+        facts = inspect_argv(argv)
+        if facts["refusals"]:
+            raise HelperError(VM_NOT_CLONEABLE, "The VM cannot be cloned safely: %s." % "; ".join(facts["refusals"]),
+                              detail={"reasons": facts["refusals"]})
+        capabilities = {c["capability"]: c["state"] for c in monitor.execute("query-migrate-capabilities")}
+        strategy = choose_strategy(self.args["strategy"], capabilities)
+        disks = plan_disks(monitor.execute("query-block") or [], facts["disks"], self.session,
+                           self.session.clone_id)
+        plan = ClonePlan(self.session.dir, "civic-clone-" + self.session.clone_id,
+                         {disk["argvKey"]: disk["cloneOverlay"] for disk in disks},
+                         host_forwards=self.args["hostForwards"], qga_socket=self.session.qga_socket,
+                         qmp_socket=self.session.qmp_socket, pidfile=self.session.pidfile)
+        try:
+            self.clone_argv = rewrite_argv(argv, plan)
+        except RewriteRefused as error:
+            raise HelperError(VM_NOT_CLONEABLE, "The VM cannot be cloned safely: %s." % error,
+                              detail={"reasons": error.reasons})
+        self.disks = disks
+        self.strategy = strategy
+        self.was_running = status == "running"
+        self._progress("plan", 0.05, "Cloning with %s; pause budget %d ms" % (strategy, self.args["maxPauseMs"]),
+                       strategy=strategy, disks=len(disks), maxPauseMs=self.args["maxPauseMs"],
+                       cloneId=self.session.clone_id)
+        self.journal.append("begin", vm=self.source.describe(), strategy=strategy, wasRunning=self.was_running,
+                            fdname="civic-" + self.session.clone_id if strategy == "background-snapshot" else None,
+                            disks=disks, maxPauseMs=self.args["maxPauseMs"], sourceArgv=argv)
+        wanted = {"background-snapshot": strategy == "background-snapshot",
+                  "pause-before-switchover": strategy == "precopy"}
+        for never in ("postcopy-ram", "postcopy-blocktime", "late-block-activate"):
+            if capabilities.get(never):
+                wanted[never] = False
+        changed = {name: capabilities.get(name, False) for name, state in wanted.items()
+                   if capabilities.get(name, False) != state}
+        parameters = monitor.execute("query-migrate-parameters") or {}
+        original_params = {"max-bandwidth": parameters.get("max-bandwidth")} if "max-bandwidth" in parameters else {}
+        self.journal.append("source-caps", capabilities=changed, parameters=original_params)
+        if changed:
+            monitor.execute("migrate-set-capabilities", {"capabilities": [
+                {"capability": name, "state": wanted[name]} for name in sorted(changed)]})
+        if original_params:
+            monitor.execute("migrate-set-parameters", {"max-bandwidth": FAST_BANDWIDTH})
+        self._original_settings = {"capabilities": changed, "parameters": original_params}
+        return strategy
+
+    def _restore_settings(self):
+        restore_migration_settings(self.monitor, self._original_settings)
+        self.journal.append("caps-restored")
+
+    def _start_clone(self):
+        self.journal.append("clone-start", argv=self.clone_argv)
+        log = open(self.session.path("clone.log"), "wb")
+        try:
+            self.clone_process = subprocess.Popen(
+                self.clone_argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True,
+                start_new_session=True)
+        finally:
+            log.close()
+        self.clone_started_at = time.monotonic()
+        self.journal.append("clone-started", pid=self.clone_process.pid)
+        process = self.clone_process
+
+        def socket_ready():
+            if process.poll() is not None:
+                raise failed("The clone QEMU exited at start (status %s); see clone.log." % process.returncode,
+                             log=self._clone_log_tail())
+            return os.path.exists(self.session.qmp_socket)
+
+        if wait_for(socket_ready, 30.0, self.token) is None:
+            raise failed("The clone QEMU did not open its QMP socket in 30 s.")
+        self.clone_monitor = QmpClient(self.session.qmp_socket, timeout=10.0, token=self.token)
+
+    def _clone_log_tail(self):
+        try:
+            with open(self.session.path("clone.log"), "rb") as handle:
+                return handle.read()[-2000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def _clone_status(self):
+        if self.clone_process.poll() is not None:
+            raise failed("The clone QEMU exited (status %s)." % self.clone_process.returncode,
+                         log=self._clone_log_tail())
+        return self.clone_monitor.execute("query-status").get("status")
+
+    def _wait_migration(self, monitor, done, what, timeout):
+        last = {}
+
+        def check():
+            info = monitor.execute("query-migrate") or {}
+            status = info.get("status")
+            last.update(info)
+            if status in ("failed", "cancelled"):
+                raise failed("%s %s: %s" % (what, status, info.get("error-desc", "")), status=status)
+            if self.clone_process is not None and self.clone_process.poll() is not None:
+                raise failed("The clone QEMU exited during %s." % what, log=self._clone_log_tail())
+            return status in done
+
+        if wait_for(check, timeout, self.token, interval=0.005) is None:
+            raise failed("%s did not finish in %.0f s." % (what, timeout))
+        return last
+
+    def _finish_clone(self, activation_from):
+        """Resume the clone if it waits paused, then measure it."""
+        wait_for(lambda: self._clone_status() not in ("inmigrate", "finish-migrate"), 60.0, self.token)
+        if self._clone_status() != "running":
+            self.journal.append("clone-resume")
+            self.clone_monitor.execute("cont")
+            if wait_for(lambda: self._clone_status() == "running", 30.0, self.token) is None:
+                raise failed("The clone did not start running.")
+        self.result.update({
+            "cloneId": self.session.clone_id,
+            "strategy": self.strategy,
+            "cloneActivationMs": round((time.monotonic() - activation_from) * 1000.0, 1),
+            "cloneRssBytes": rss_bytes(self.clone_process.pid),
+            "clonePid": self.clone_process.pid,
+            "qmpSocket": self.session.qmp_socket,
+            "qgaSocket": self.session.qga_socket if os.path.exists(self.session.qga_socket) else None,
+            "sessionDir": self.session.dir,
+            "disks": [{"device": d["device"] or d["qdev"], "cloneOverlay": d["cloneOverlay"],
+                       "base": d["file"]} for d in self.disks],
+        })
+
+    # -- strategy A: background snapshot to a local file -----------------------------------------
+
+    def _run_background_snapshot(self):
+        monitor = self.monitor
+        fdname = "civic-" + self.session.clone_id
+        state_fd = os.open(self.session.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            monitor.execute("getfd", {"fdname": fdname}, fds=[state_fd])
+        finally:
+            os.close(state_fd)
+        self.token.check()
+        # One record before the pause lists every action in it: fsyncs inside the pause would double it.
+        # Rollback checks each action against QEMU's own state, so the record need not say how far it got.
+        self.journal.append("source-cut", wasRunning=self.was_running, fdname=fdname,
+                            steps=["stop", "snapshot", "state-save", "resume"])
+        with self.token.shield():
+            # From stop to cont nothing may interrupt us except our own budget checks.
+            paused_at = time.monotonic()
+            if self.was_running:
+                self.journal.fault_point("source-stop")
+                monitor.execute("stop")
+            self.journal.fault_point("source-snapshot")
+            monitor.execute("transaction", {"actions": snapshot_actions(self.disks)})
+            self._budget_check(paused_at, "disk snapshot")
+            self.journal.fault_point("state-save")
+            monitor.execute("migrate", {"uri": "fd:" + fdname})
+            self._budget_check(paused_at, "state save start")
+            if self.was_running:
+                self.journal.fault_point("source-resume")
+                monitor.execute("cont")
+            pause_ms = (time.monotonic() - paused_at) * 1000.0 if self.was_running else 0.0
+        self.journal.append("source-resumed", pauseMs=round(pause_ms, 3))
+        self.result["sourcePauseMs"] = round(pause_ms, 1)
+        cut_at = paused_at
+        self.token.check()
+        if self.was_running and pause_ms > self.args["maxPauseMs"]:
+            self._budget_enforce(pause_ms, "resume")
+        self._progress("state-save", 0.3, "Source resumed after %.1f ms; writing memory state" % pause_ms,
+                       sourcePauseMs=round(pause_ms, 1))
+        self.journal.append("state-wait")
+        info = self._wait_migration(monitor, ("completed",), "background snapshot", self.args["timeoutSeconds"])
+        self.result["bytesMoved"] = (info.get("ram") or {}).get("transferred", 0)
+        self.result["stateFileBytes"] = os.path.getsize(self.session.state_file)
+        self._restore_settings()
+        self._progress("clone-start", 0.6, "Starting the clone")
+        self.journal.append("clone-overlays", disks=self.disks)
+        create_clone_overlays(self.disks)
+        self._start_clone()
+        self.journal.append("clone-load")
+        read_fd = os.open(self.session.state_file, os.O_RDONLY)
+        try:
+            self.clone_monitor.execute("getfd", {"fdname": "state"}, fds=[read_fd])
+        finally:
+            os.close(read_fd)
+        self.clone_monitor.execute("migrate-incoming", {"uri": "fd:state"})
+        self._wait_migration(self.clone_monitor, ("completed",), "clone state load", self.args["timeoutSeconds"])
+        self._finish_clone(cut_at)
+        os.unlink(self.session.state_file)
+
+    # -- strategy B: precopy with pause-before-switchover ----------------------------------------
+
+    def _run_precopy(self):
+        monitor = self.monitor
+        self._progress("clone-start", 0.1, "Starting the clone")
+        self.journal.append("clone-overlays", disks=self.disks)
+        create_clone_overlays(self.disks)
+        self._start_clone()
+        self.clone_monitor.execute("migrate-incoming", {"uri": "unix:" + self.session.migration_socket})
+        self._progress("migrate", 0.2, "Copying memory to the clone")
+        self.journal.append("migrate-start", wasRunning=self.was_running)
+        monitor.execute("migrate", {"uri": "unix:" + self.session.migration_socket})
+        info = self._wait_migration(monitor, ("pre-switchover",), "precopy migration", self.args["timeoutSeconds"])
+        seen_at = time.monotonic()
+        stop_event = monitor.find_event("STOP")
+        # The pause began at QEMU's STOP event; without events (virsh) we count from seeing it.
+        paused_at = seen_at - max(0.0, time.time() - event_time(stop_event)) if stop_event else seen_at
+        with self.token.shield():
+            self._budget_check(paused_at, "pre-switchover")
+            self.journal.append("switchover", steps=["snapshot", "migrate-continue", "resume"])
+            self.journal.fault_point("source-snapshot")
+            monitor.execute("transaction", {"actions": snapshot_actions(self.disks)})
+            self._budget_check(paused_at, "disk snapshot")
+            self.journal.fault_point("migrate-continue")
+            monitor.execute("migrate-continue", {"state": "pre-switchover"})
+            info = self._wait_migration(monitor, ("completed",), "switchover", 30.0)
+            if self.was_running:
+                self.journal.fault_point("source-resume")
+                monitor.execute("cont")
+            pause_ms = (time.monotonic() - paused_at) * 1000.0 if self.was_running else 0.0
+        self.journal.append("source-resumed", pauseMs=round(pause_ms, 3))
+        self.result["sourcePauseMs"] = round(pause_ms, 1)
+        if stop_event is not None:
+            resume = monitor.wait_event(("RESUME",), 1.0)
+            if resume is not None:
+                self.result["sourcePauseQemuMs"] = round((event_time(resume) - event_time(stop_event)) * 1000.0, 1)
+        self.token.check()
+        if self.was_running and pause_ms > self.args["maxPauseMs"]:
+            self._budget_enforce(pause_ms, "resume")
+        self.result["bytesMoved"] = (info.get("ram") or {}).get("transferred", 0)
+        downtime = (monitor.execute("query-migrate") or {}).get("downtime")
+        if downtime is not None:
+            self.result["qemuDowntimeMs"] = downtime
+        self._restore_settings()
+        self._finish_clone(paused_at)
+
+    # -- rollback --------------------------------------------------------------------------------
+
+    def _rollback(self, error):
+        if self.session is None or self.journal is None:
+            return
+        reason = error.code if isinstance(error, HelperError) else type(error).__name__
+        with self.token.shield():
+            if self.clone_monitor is not None:
+                self.clone_monitor.close()
+                self.clone_monitor = None
+            monitor = self.monitor
+            self.monitor = None
+
+            def open_source():
+                if monitor is not None:
+                    try:
+                        monitor.execute("query-status", timeout=5.0)
+                        return monitor
+                    except BaseException:  # a broken connection: reconnect below
+                        monitor.close()
+                return self.source.open_monitor(None)
+
+            try:
+                summary = teardown(self.session, self.journal, self.session.journal_view(), open_source,
+                                   self.emitter, reason=reason)
+                if isinstance(error, HelperError):
+                    error.detail.setdefault("rollback", summary["actions"])
+            except BaseException as rollback_error:  # report both: the cause and what is left to recover
+                if isinstance(error, HelperError):
+                    error.detail["rollbackError"] = str(rollback_error)
+                    error.detail["recover"] = "run `civic-helper recover` for clone %s" % self.session.clone_id
+            finally:
+                if self.clone_process is not None:
+                    try:
+                        self.clone_process.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        pass

@@ -1,0 +1,221 @@
+"""Rollback and teardown, driven only by the journal and by what QEMU reports now.
+
+Shared by error paths, `destroy` and `recover`. Every step checks reality first, so running it twice
+(or after a crash half-way) is safe, and it never touches state the journal does not say we caused.
+"""
+
+import os
+import signal
+import time
+
+from .errors import HelperError, VM_BUSY, failed
+from .qmp import QmpClient, QmpError, pid_alive, read_cmdline, wait_for
+
+MIGRATION_ACTIVE = ("setup", "active", "pre-switchover", "device", "wait-unplug", "cancelling",
+                    "postcopy-active", "postcopy-paused", "postcopy-recover")
+PAUSED_STATES = ("paused", "postmigrate", "finish-migrate")
+
+
+def _status(monitor):
+    return monitor.execute("query-status").get("status")
+
+
+def _migration_status(monitor):
+    return (monitor.execute("query-migrate") or {}).get("status")
+
+
+def paused_by_us(view):
+    """Whether the journal says we paused the source and did not yet resume it."""
+    if not view.begin.get("wasRunning"):
+        return False
+    if view.has("source-resumed"):
+        return False
+    return view.has("source-cut") or view.has("migrate-start")
+
+
+def stop_clone_process(session, token=None, grace=5.0):
+    """Stop the clone QEMU of this session: QMP quit, then SIGTERM, then SIGKILL.
+
+    Only processes whose command line names this session's folder are touched.
+    """
+    stopped = []
+    for pid in clone_processes(session):
+        try:
+            with QmpClient(session.qmp_socket, timeout=1.0) as clone:
+                clone.execute("quit", timeout=1.0)
+        except (HelperError, QmpError, OSError, ValueError, ConnectionError):
+            pass
+        if wait_for(lambda: not pid_alive(pid), grace) is None:
+            for signum, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 10.0)):
+                try:
+                    os.kill(pid, signum)
+                except ProcessLookupError:
+                    break
+                if wait_for(lambda: not pid_alive(pid), wait):
+                    break
+        stopped.append(pid)
+    return stopped
+
+
+def clone_processes(session):
+    """PIDs of live processes whose argv carries this session's pidfile (only our clones)."""
+    marker = session.pidfile
+    pids = []
+    candidates = set()
+    pid = session.clone_pid()
+    if pid:
+        candidates.add(pid)
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            candidates.add(int(name))
+    for pid in sorted(candidates):
+        if pid == os.getpid():
+            continue
+        argv = read_cmdline(pid)
+        if argv and marker in argv and pid_alive(pid):
+            pids.append(pid)
+    return pids
+
+
+def teardown(session, journal, view, open_source, emitter=None, reason="teardown", token=None):
+    """Undo or finish everything the journal records; return a summary of what was done.
+
+    `open_source()` returns a connected source monitor or None when the source is gone.
+    """
+    summary = {"cloneId": session.clone_id, "reason": reason, "actions": []}
+
+    def progress(step, value, message):
+        if emitter is not None:
+            emitter.progress(step, value, message)
+
+    if not view.has("teardown") or view.last_phase != "teardown":
+        journal.append("teardown", reason=reason)
+    monitor = None
+    try:
+        monitor = open_source()
+    except HelperError as error:
+        summary["sourceError"] = error.message
+    try:
+        if monitor is not None:
+            _teardown_source_migration(view, journal, monitor, summary, progress)
+        progress("clone-stop", 0.5, "Stopping the clone")
+        if view.has("clone-start") or clone_processes(session):
+            journal.append("clone-stop")
+            stopped = stop_clone_process(session, token)
+            journal.append("clone-stopped", pids=stopped)
+            if stopped:
+                summary["actions"].append("clone-stopped")
+        if monitor is not None:
+            progress("source-commit", 0.7, "Folding the source overlay back")
+            _fold_source_overlays(session, view, journal, monitor, summary)
+        elif view.has("source-cut") or view.has("switchover"):
+            summary["sourceOverlayLeft"] = True
+    finally:
+        if monitor is not None:
+            monitor.close()
+    if summary.get("sourceOverlayLeft"):
+        raise failed("The source VM is unreachable, so its overlay could not be folded back; run recover again "
+                     "when it is reachable.", cloneId=session.clone_id)
+    journal.append("files-remove")
+    journal.append("done", actions=summary["actions"])
+    session.remove_folder()
+    summary["removed"] = True
+    progress("done", 1.0, "Clone removed")
+    return summary
+
+
+def _teardown_source_migration(view, journal, monitor, summary, progress):
+    """Cancel our migration, resume the source if we paused it, restore migration settings."""
+    fdname = view.data("source-cut").get("fdname") or view.data("begin").get("fdname")
+    if fdname:
+        # A state-file descriptor passed with getfd but never consumed by `migrate` stays open in QEMU.
+        try:
+            monitor.execute("closefd", {"fdname": fdname})
+        except QmpError:
+            pass
+    if view.has("source-cut") or view.has("migrate-start"):
+        status = _migration_status(monitor)
+        if status in MIGRATION_ACTIVE:
+            progress("migrate-cancel", 0.2, "Cancelling the migration")
+            journal.append("migrate-cancel", status=status)
+            monitor.execute("migrate_cancel")
+            settled = wait_for(lambda: _migration_status(monitor) not in MIGRATION_ACTIVE, 30.0)
+            if settled is None:
+                raise failed("The source migration did not stop after migrate_cancel.")
+            summary["actions"].append("migration-cancelled")
+    if paused_by_us(view):
+        wait_for(lambda: _status(monitor) != "finish-migrate", 10.0)
+        status = _status(monitor)
+        if status in PAUSED_STATES:
+            progress("source-resume", 0.3, "Resuming the source VM")
+            journal.append("source-resume", status=status)
+            monitor.execute("cont")
+            journal.append("source-resumed", by="teardown")
+            summary["actions"].append("source-resumed")
+    if view.has("source-caps") and not view.has("caps-restored"):
+        original = view.data("source-caps")
+        if _migration_status(monitor) not in MIGRATION_ACTIVE:
+            journal.append("caps-restore")
+            restore_migration_settings(monitor, original)
+            journal.append("caps-restored")
+            summary["actions"].append("caps-restored")
+
+
+def restore_migration_settings(monitor, original):
+    """Put back the capability and parameter values we changed."""
+    caps = original.get("capabilities") or {}
+    if caps:
+        monitor.execute("migrate-set-capabilities", {"capabilities": [
+            {"capability": name, "state": bool(state)} for name, state in sorted(caps.items())]})
+    params = original.get("parameters") or {}
+    if params:
+        monitor.execute("migrate-set-parameters", params)
+
+
+def _fold_source_overlays(session, view, journal, monitor, summary):
+    """block-commit each of our source overlays back into its base, then delete the file."""
+    if not (view.has("source-cut") or view.has("switchover")):
+        return
+    disks = view.begin.get("disks") or []
+    names = {node.get("node-name") for node in monitor.execute("query-named-block-nodes", {"flat": True}) or []}
+    tops = {}
+    for info in monitor.execute("query-block") or []:
+        inserted = info.get("inserted")
+        if inserted:
+            tops[inserted.get("node-name")] = info
+    for index, disk in enumerate(disks):
+        node = disk["snapshotNode"]
+        job_id = "civic-commit-%s-%d" % (session.clone_id[3:], index)
+        jobs = {job.get("device"): job for job in monitor.execute("query-block-jobs") or []}
+        if node in names or job_id in jobs:
+            if node not in tops and job_id not in jobs:
+                raise HelperError(VM_BUSY, "A newer clone's overlay sits on top of this clone's; destroy it first.",
+                                  detail={"node": node})
+            journal.append("source-commit", node=node, job=job_id)
+            if job_id not in jobs:
+                monitor.execute("block-commit", {"job-id": job_id, "device": node})
+            _wait_commit(monitor, job_id)
+            journal.append("source-committed", node=node)
+            summary["actions"].append("source-committed:" + node)
+        overlay = disk.get("sourceOverlay")
+        if overlay and os.path.exists(overlay) and overlay.startswith(session.dir + os.sep):
+            os.unlink(overlay)
+
+
+def _wait_commit(monitor, job_id, timeout=600.0):
+    deadline = time.monotonic() + timeout
+    completed_requested = False
+    while time.monotonic() < deadline:
+        jobs = {job.get("device"): job for job in monitor.execute("query-block-jobs") or []}
+        job = jobs.get(job_id)
+        if job is None:
+            return
+        status = job.get("status")
+        if status == "concluded":
+            monitor.execute("job-dismiss", {"id": job_id})
+            return
+        if job.get("ready") and not completed_requested:
+            monitor.execute("job-complete", {"id": job_id})
+            completed_requested = True
+        time.sleep(0.02)
+    raise failed("block-commit %s did not finish in time." % job_id)
