@@ -11,7 +11,7 @@ export function moveFocusInList(event: KeyboardEvent<HTMLElement>): void {
   const items = [...event.currentTarget.querySelectorAll<HTMLElement>('[data-list-item]')];
   if (items.length === 0) return;
   event.preventDefault();
-  const current = items.findIndex((item) => item === document.activeElement);
+  const current = items.findIndex((item) => item.contains(event.target as Node));
   const last = items.length - 1;
   const next =
     event.key === 'Home' ? 0
