@@ -87,9 +87,12 @@ export function createCapturesSlice(api: WorkbenchApi): SliceCreator<CapturesSli
         const sequence = ++openSequence;
         set({ captureStatus: 'opening', captureError: null });
         const opened = await api.openCapture({ path });
-        if (sequence !== openSequence) return false;
-        if (!opened.ok) return fail(opened.error);
+        if (!opened.ok) return sequence === openSequence ? fail(opened.error) : false;
         const handle = opened.value.handle;
+        if (sequence !== openSequence) {
+          void api.closeCapture({ handle });
+          return false;
+        }
         const [processes, findings] = await Promise.all([api.getProcesses({ handle }), api.getFindings({ handle })]);
         if (sequence !== openSequence) {
           void api.closeCapture({ handle });

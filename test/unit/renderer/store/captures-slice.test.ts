@@ -1,0 +1,108 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { CaptureOverview, Result } from '../../../../preload/api';
+import { createWorkbenchStore } from '../../../../renderer/src/store/create-workbench-store';
+import { createFakeApi, failed, ok } from '../support/fake-api';
+import { sampleOverview } from '../support/sample-capture';
+
+/** A promise the test settles by hand, to control the order in which answers arrive. */
+function deferred<T>() {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((settle) => (resolve = settle));
+  return { promise, resolve };
+}
+
+describe('captures slice', () => {
+  it('opens a capture, builds its tree, sorts findings and switches to Review', async () => {
+    const store = createWorkbenchStore(createFakeApi().api);
+    store.getState().showView('jobs');
+    await expect(store.getState().openCapture('/a.civic')).resolves.toBe(true);
+    const state = store.getState();
+    expect(state.captureStatus).toBe('open');
+    expect(state.processTree.roots).toEqual([1]);
+    expect(state.findings[0]?.severity).toBe('critical');
+    expect(state.view).toBe('review');
+  });
+
+  it('drops the answer of an older open when a newer one was started', async () => {
+    const slow = deferred<Result<CaptureOverview>>();
+    const openCapture = vi
+      .fn()
+      .mockImplementationOnce(() => slow.promise)
+      .mockImplementationOnce(async () => ok({ ...sampleOverview, handle: 'h-new', title: 'new' }));
+    const fake = createFakeApi({ openCapture });
+    const store = createWorkbenchStore(fake.api);
+    const first = store.getState().openCapture('/old.civic');
+    await store.getState().openCapture('/new.civic');
+    slow.resolve(ok({ ...sampleOverview, handle: 'h-old', title: 'old' }));
+    await expect(first).resolves.toBe(false);
+    expect(store.getState().overview?.title).toBe('new');
+    expect(fake.api.closeCapture).toHaveBeenCalledWith({ handle: 'h-old' });
+    expect(fake.api.closeCapture).not.toHaveBeenCalledWith({ handle: 'h-new' });
+  });
+
+  it('closes the previous capture once another one is open', async () => {
+    const openCapture = vi
+      .fn()
+      .mockImplementationOnce(async () => ok({ ...sampleOverview, handle: 'h-1' }))
+      .mockImplementationOnce(async () => ok({ ...sampleOverview, handle: 'h-2' }));
+    const fake = createFakeApi({ openCapture });
+    const store = createWorkbenchStore(fake.api);
+    await store.getState().openCapture('/1.civic');
+    await store.getState().openCapture('/2.civic');
+    expect(fake.api.closeCapture).toHaveBeenCalledWith({ handle: 'h-1' });
+    expect(store.getState().overview?.handle).toBe('h-2');
+  });
+
+  it('keeps the open capture when another fails to open, and reports the error', async () => {
+    const openCapture = vi
+      .fn()
+      .mockImplementationOnce(async () => ok(sampleOverview))
+      .mockImplementationOnce(async () => failed('BUNDLE_TRUNCATED'));
+    const store = createWorkbenchStore(createFakeApi({ openCapture }).api);
+    await store.getState().openCapture('/good.civic');
+    await expect(store.getState().openCapture('/cut.civic')).resolves.toBe(false);
+    const state = store.getState();
+    expect(state.overview?.handle).toBe(sampleOverview.handle);
+    expect(state.captureStatus).toBe('open');
+    expect(state.captureError?.code).toBe('BUNDLE_TRUNCATED');
+  });
+
+  it('reports a failure to read processes and leaves no half-open capture', async () => {
+    const store = createWorkbenchStore(createFakeApi({ getProcesses: vi.fn(async () => failed('BUNDLE_DOCUMENT_TOO_DEEP')) }).api);
+    await expect(store.getState().openCapture('/deep.civic')).resolves.toBe(false);
+    expect(store.getState()).toMatchObject({ overview: null, captureStatus: 'idle', captureError: { code: 'BUNDLE_DOCUMENT_TOO_DEEP' } });
+  });
+
+  it('does nothing when the user cancels the file dialog', async () => {
+    const fake = createFakeApi({ pickCapturePath: vi.fn(async () => ok(null)) });
+    const store = createWorkbenchStore(fake.api);
+    await expect(store.getState().pickAndOpenCapture()).resolves.toBe(false);
+    expect(fake.api.openCapture).not.toHaveBeenCalled();
+    expect(store.getState()).toMatchObject({ captureError: null, pathEntryVisible: false });
+  });
+
+  it('selecting a finding reveals its process through collapsed parents and filters', async () => {
+    const store = createWorkbenchStore(createFakeApi().api);
+    await store.getState().openCapture('/a.civic');
+    store.getState().toggleBranch(410);
+    store.getState().setFlaggedOnly(true);
+    store.getState().setProcessQuery('nginx');
+    const finding = store.getState().findings[0];
+    if (!finding) throw new Error('the sample has findings');
+    store.getState().selectFinding(finding);
+    const state = store.getState();
+    expect(state.selectedPid).toBe(1337);
+    expect(state.collapsed.has(410)).toBe(false);
+    expect(state.processQuery).toBe('');
+    expect(state.flaggedOnly).toBe(true);
+  });
+
+  it('ignores a finding whose processes are not in the capture', async () => {
+    const store = createWorkbenchStore(createFakeApi().api);
+    await store.getState().openCapture('/a.civic');
+    const finding = store.getState().findings[0];
+    if (!finding) throw new Error('the sample has findings');
+    store.getState().selectFinding({ ...finding, pids: [999_999] });
+    expect(store.getState().selectedPid).toBeNull();
+  });
+});
