@@ -1,0 +1,3 @@
+#!/bin/sh
+/bin/sleep 100000
+echo "sleep ended"

@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { LabError } from './lab-error';
+
+/** What a finished command printed and how it ended. */
+export interface CommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** Options for {@link runCommand}. */
+export interface RunOptions {
+  readonly input?: string | Buffer;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Resolve with the result instead of throwing when the exit code is not zero. */
+  readonly allowFailure?: boolean;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Runs a program with an argument vector (never through a shell) and collects its output.
+ */
+export function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, [...args], {
+      cwd: options.cwd,
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs,
+    });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.on('error', (error) => reject(new LabError(`cannot run ${file}: ${error.message}`)));
+    child.on('close', (code, signal) => {
+      const result: CommandResult = {
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code: code ?? 128,
+      };
+      if (result.code !== 0 && !options.allowFailure) {
+        const how = signal ? `signal ${signal}` : `exit code ${result.code}`;
+        reject(new LabError(`${file} ${args.join(' ')} failed with ${how}`, result.stderr.trim().slice(-2000)));
+        return;
+      }
+      resolve(result);
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/**
+ * Starts a long-running program detached from this process, output appended to a log file.
+ *
+ * Returns its PID; the program keeps running after the caller exits, so the lab state must record it.
+ */
+export function spawnDaemon(file: string, args: readonly string[], logPath: string): number {
+  const log = openSync(logPath, 'a');
+  try {
+    const child = spawn(file, [...args], { detached: true, stdio: ['ignore', log, log] });
+    if (child.pid === undefined) {
+      throw new LabError(`cannot start ${file}`, `see ${logPath}`);
+    }
+    child.on('error', () => undefined);
+    child.unref();
+    return child.pid;
+  } finally {
+    closeSync(log);
+  }
+}
