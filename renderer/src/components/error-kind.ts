@@ -19,7 +19,7 @@ export function errorKindFor(code: ErrorCode): ErrorKind {
     case 'BUNDLE_CUSTODY_BROKEN':
     case 'BUNDLE_DOCUMENT_TOO_LARGE':
     case 'BUNDLE_DOCUMENT_TOO_DEEP':
-      return { tone: 'danger', headline: 'Capture refused: possible tampering' };
+      return { tone: 'danger', headline: 'Integrity problem: possible tampering' };
     case 'BUNDLE_NOT_FOUND':
     case 'BUNDLE_UNREADABLE':
     case 'BUNDLE_TRUNCATED':

@@ -32,3 +32,9 @@ export function formatTime(iso: string | null | undefined): string {
 export function shortHash(hash: string, length = 16): string {
   return hash.length > length ? `${hash.slice(0, length)}…` : hash;
 }
+
+/** An ISO time as `MM-DD HH:MM:SS` UTC, for dense tables where the year is the capture's. */
+export function formatShortTime(iso: string | null | undefined): string {
+  const full = formatTime(iso);
+  return /^\d{4}-/.test(full) ? full.slice(5, 19) : full;
+}

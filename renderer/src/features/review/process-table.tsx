@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import type { ProcessRow } from '../../../../preload/api';
-import { formatCpuSeconds, formatKiB, formatTime } from '../../components/format';
+import { formatCpuSeconds, formatKiB, formatShortTime } from '../../components/format';
 import { GuestTextView } from '../../components/guest-text-view';
 import { isTreeKey, type TreeKey } from '../../store/logic/navigate-process-tree';
 import type { VisibleProcessRow } from '../../store/logic/visible-process-rows';
@@ -9,7 +9,18 @@ import type { VisibleProcessRow } from '../../store/logic/visible-process-rows';
 const rowHeight = 26;
 
 /** The columns, shared by the header and every row so they line up. */
-const columns = ['PID', 'Name', 'User', 'State', 'Thr', 'RSS', 'CPU', 'Started', 'Executable', 'Flags'];
+const columns = [
+  { label: 'PID', title: 'Process id' },
+  { label: 'Name', title: 'Process name' },
+  { label: 'User', title: 'Effective user' },
+  { label: 'St', title: 'State' },
+  { label: 'Thr', title: 'Threads' },
+  { label: 'RSS', title: 'Resident memory' },
+  { label: 'CPU', title: 'CPU time used' },
+  { label: 'Started', title: 'Start time (UTC)' },
+  { label: 'Executable', title: 'Executable path' },
+  { label: 'Flags', title: 'Rules that fired' },
+];
 
 /**
  * The process tree-table: virtualized, so captures with thousands of processes scroll smoothly.
@@ -38,6 +49,10 @@ export function ProcessTable({
     getScrollElement: () => scroller.current,
     estimateSize: () => rowHeight,
     overscan: 16,
+    // The sticky header sits above the rows inside the scroller: rows start one row down, and a row
+    // scrolled into view must not hide under the header.
+    scrollMargin: rowHeight,
+    scrollPaddingStart: rowHeight,
   });
   const selectedIndex = selectedPid === null ? -1 : rows.findIndex((row) => row.pid === selectedPid);
 
@@ -65,14 +80,15 @@ export function ProcessTable({
       tabIndex={0}
       onKeyDown={keyDown}
     >
-      <div className="process-grid process-header" role="row">
-        {columns.map((column) => (
-          <span key={column} role="columnheader" className="process-cell">
-            {column}
-          </span>
-        ))}
-      </div>
       <div className="process-scroller" ref={scroller}>
+        {/* Inside the scroller and sticky, so it follows horizontal scrolling and stays on top. */}
+        <div className="process-grid process-header" role="row">
+          {columns.map((column) => (
+            <span key={column.label} role="columnheader" className="process-cell" title={column.title}>
+              {column.label}
+            </span>
+          ))}
+        </div>
         {rows.length === 0 ? <p className="process-empty">No process matches.</p> : null}
         <div className="process-canvas" style={{ height: virtualizer.getTotalSize() }}>
           {virtualizer.getVirtualItems().map((item) => {
@@ -83,7 +99,7 @@ export function ProcessTable({
                 key={row.pid}
                 row={row}
                 process={process}
-                top={item.start}
+                top={item.start - rowHeight}
                 selected={row.pid === selectedPid}
                 onSelect={onSelect}
                 onToggle={onToggle}
@@ -166,18 +182,15 @@ function ProcessTableRow({
         {formatCpuSeconds(process.cpuSeconds)}
       </span>
       <span role="gridcell" className="process-cell cell-time">
-        {formatTime(process.startedAt).replace(' UTC', '')}
+        {formatShortTime(process.startedAt)}
       </span>
-      <span role="gridcell" className="process-cell cell-mono">
+      <span role="gridcell" className="process-cell cell-mono" title={process.exe.text}>
         <GuestTextView value={process.exe} />
         {process.exeDeleted ? <span className="badge badge-danger badge-small">deleted</span> : null}
       </span>
-      <span role="gridcell" className="process-cell cell-flags">
-        {process.flags.map((flag) => (
-          <span key={flag} className="badge badge-flag badge-small">
-            {flag}
-          </span>
-        ))}
+      <span role="gridcell" className="process-cell cell-flags" title={process.flags.join(', ')}>
+        {process.flags.length > 0 ? <span className="badge badge-flag badge-small">{process.flags[0]}</span> : null}
+        {process.flags.length > 1 ? <span className="flag-more">+{process.flags.length - 1}</span> : null}
       </span>
     </div>
   );
