@@ -18,6 +18,8 @@ export interface RunningSshd {
   log(): string;
   /** Pids of the per-connection sshd processes (children of the listener). */
   connectionPids(): Promise<number[]>;
+  /** SIGKILLs every process serving a connection (sshd children and what they run): a dropped link. */
+  killConnections(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,15 @@ export async function generateKey(path: string, options: { type?: 'ed25519' | 'r
   const type = options.type ?? 'ed25519';
   await run('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', options.passphrase ?? '', '-C', 'civic-test', '-f', path]);
   return (await readFile(`${path}.pub`, 'utf8')).trim();
+}
+
+async function childrenOf(pid: number): Promise<number[]> {
+  try {
+    const { stdout } = await run('pgrep', ['-P', String(pid)]);
+    return stdout.split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** Starts sshd in the foreground and resolves once it listens. */
@@ -107,19 +118,30 @@ export async function startSshd(options: SshdOptions = {}): Promise<RunningSshd>
     pid,
     hostPublicKey,
     log: () => logged,
-    async connectionPids() {
-      try {
-        const { stdout } = await run('pgrep', ['-P', String(pid)]);
-        return stdout.split('\n').filter(Boolean).map(Number);
-      } catch {
-        return [];
+    connectionPids: () => childrenOf(pid),
+    async killConnections() {
+      const victims: number[] = [];
+      let frontier = await childrenOf(pid);
+      while (frontier.length > 0) {
+        victims.push(...frontier);
+        const next: number[] = [];
+        for (const victim of frontier) next.push(...(await childrenOf(victim)));
+        frontier = next;
       }
+      for (const victim of victims) {
+        try {
+          process.kill(victim, 'SIGKILL');
+        } catch {
+          // Already gone with its parent.
+        }
+      }
+      return victims.length;
     },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         // Per-connection children outlive the listener; end them too so no stray sshd is left.
-        for (const childPid of await this.connectionPids()) process.kill(childPid, 'SIGTERM');
+        for (const childPid of await childrenOf(pid)) process.kill(childPid, 'SIGTERM');
         child.kill('SIGTERM');
         await exited;
       }

@@ -38,6 +38,7 @@ describe('ssh connect against a real sshd', () => {
   let encryptedKey: string;
   let agentKey: string;
   let removeUser: () => Promise<void> = async () => undefined;
+  const caseDirs: string[] = [];
 
   beforeAll(async () => {
     dir = await makeTempDir('civic-ssh-connect-');
@@ -61,11 +62,13 @@ describe('ssh connect against a real sshd', () => {
     await sshd?.stop();
     await removeUser();
     await rm(dir, { recursive: true, force: true });
+    for (const caseDir of caseDirs) await rm(caseDir, { recursive: true, force: true });
   });
 
   /** Options with fresh known_hosts files that already trust the server, and a recording prompt. */
   async function trustedOptions(answers: Record<string, string | null> = {}) {
     const caseDir = await makeTempDir('civic-ssh-case-');
+    caseDirs.push(caseDir);
     const appKnownHosts = join(caseDir, 'app_known_hosts');
     await writeFile(appKnownHosts, `[127.0.0.1]:${sshd.port} ${sshd.hostPublicKey}\n`);
     const asked: SecretRequest[] = [];
