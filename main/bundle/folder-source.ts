@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { WorkbenchFailure } from '../errors';
-import { MAX_ENTRIES, MAX_PATH_SEGMENTS } from './bundle-limits';
+import { MAX_ENTRIES } from './bundle-limits';
 import type { BundleEntry, BundleSource } from './bundle-source';
 import { checkEntryName } from './entry-name';
 import { visibleName } from './visible-name';
@@ -25,7 +25,8 @@ function linkRefused(name: string): WorkbenchFailure {
 export async function openFolderSource(root: string): Promise<BundleSource> {
   const entries = new Map<string, BundleEntry>();
 
-  const walk = async (relative: string, depth: number): Promise<void> => {
+  // Recursion is bounded: checkEntryName refuses names deeper than MAX_PATH_SEGMENTS.
+  const walk = async (relative: string): Promise<void> => {
     const children = await readdir(relative === '' ? root : join(root, relative), { withFileTypes: true });
     for (const child of children) {
       const name = relative === '' ? child.name : `${relative}/${child.name}`;
@@ -35,7 +36,7 @@ export async function openFolderSource(root: string): Promise<BundleSource> {
       }
       if (child.isDirectory()) {
         entries.set(name, { name, kind: 'folder', size: 0 });
-        if (depth + 1 < MAX_PATH_SEGMENTS) await walk(name, depth + 1);
+        await walk(name);
       } else if (child.isFile()) {
         entries.set(name, { name, kind: 'file', size: -1 });
       } else {
@@ -43,7 +44,7 @@ export async function openFolderSource(root: string): Promise<BundleSource> {
       }
     }
   };
-  await walk('', 0);
+  await walk('');
 
   // Sizes come from the open file itself (below), so the listing only needs them for comparison.
   for (const entry of entries.values()) {
@@ -69,7 +70,7 @@ export async function openFolderSource(root: string): Promise<BundleSource> {
   };
 }
 
-async function openNoFollow(root: string, name: string): Promise<import('node:fs/promises').FileHandle> {
+async function openNoFollow(root: string, name: string): Promise<FileHandle> {
   let handle;
   try {
     handle = await open(join(root, name), constants.O_RDONLY | NO_FOLLOW);

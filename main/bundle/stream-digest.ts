@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { WorkbenchFailure } from '../errors';
-import { JsonDepthScanner } from './json-depth';
+import type { JsonDepthScanner } from './json-depth';
 
 /** What a digest pass over a stream saw. */
 export interface StreamDigest {

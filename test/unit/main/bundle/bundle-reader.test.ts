@@ -37,7 +37,7 @@ async function failureOf(promise: Promise<unknown>): Promise<WorkbenchFailure> {
     await promise;
   } catch (error) {
     if (error instanceof WorkbenchFailure) return error;
-    throw new Error(`expected a WorkbenchFailure, got ${String(error)}`);
+    throw new Error(`expected a WorkbenchFailure, got ${String(error)}`, { cause: error });
   }
   throw new Error('expected the bundle to be refused');
 }

@@ -60,7 +60,12 @@ describe('createCaptureService', () => {
     expect(byPid.get(2292)?.argv[1]?.text).toBe('/home/admin/notes\\u202etxt.py');
     expect(byPid.get(4801)?.argv[1]?.text).toBe('--cfg=/tmp/\\xff\\xfe.json');
     const texts = service.processes(overview.handle).flatMap((row) => [row.name.text, row.exe.text, ...row.argv.map((argument) => argument.text)]);
-    expect(texts.filter((text) => /[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(text))).toEqual([]);
+    const unsafe = (text: string): boolean =>
+      [...text].some((character) => {
+        const code = character.codePointAt(0) ?? 0;
+        return code < 0x20 || code === 0x7f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+      });
+    expect(texts.filter(unsafe)).toEqual([]);
     const detail = service.findings(overview.handle).find((finding) => finding.rule === 'web-server-shell')?.detail.text;
     expect(detail).toContain('\\x1b[2J');
   });
