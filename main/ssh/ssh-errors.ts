@@ -24,6 +24,8 @@ function codeFor(error: SshLikeError): ErrorCode {
   const level = typeof error.level === 'string' ? error.level : '';
   const message = typeof error.message === 'string' ? error.message : '';
   if (socketCodes[code]) return socketCodes[code];
+  // ssh2 reports a dead link found by keepalives as a timeout; for the user the link is lost.
+  if (/keepalive/i.test(message)) return 'CONNECTION_LOST';
   if (level === 'client-authentication' || /authentication methods failed/i.test(message)) return 'AUTH_FAILED';
   if (level === 'client-timeout' || /timed out/i.test(message)) return 'CONNECTION_TIMEOUT';
   if (/host key verification failed|host denied/i.test(message)) return 'HOST_KEY_MISMATCH';
