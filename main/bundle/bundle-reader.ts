@@ -160,7 +160,8 @@ function checkArtifactList(manifest: Manifest): void {
 /** Refuses any entry that is neither the manifest, the custody log, a listed artifact nor a folder above one. */
 function checkNothingUnlisted(source: BundleSource, manifest: Manifest): void {
   const allowed = new Set<string>([MANIFEST_NAME, CUSTODY_NAME]);
-  const folders = new Set<string>();
+  // The artifacts folder may exist empty: a writer creates it before the first artifact arrives.
+  const folders = new Set<string>([ARTIFACTS_FOLDER]);
   for (const artifact of manifest.artifacts) {
     allowed.add(artifact.path);
     const segments = artifact.path.split('/');

@@ -54,6 +54,15 @@ describe('createBundleWriter', () => {
     expect(bundle.integrity).toMatchObject({ verified: true, artifactsChecked: 2, custodyEntries: 1 });
   });
 
+  it('seals a bundle without artifacts that still verifies', async () => {
+    const folder = join(workspace.root, 'empty');
+    const writer = await createBundleWriter(folder, identity);
+    await writer.seal({ endedAt: identity.startedAt, actor: 'civic-helper@kvm-test' });
+    const bundle = await openBundle(folder);
+    await bundle.close();
+    expect(bundle.integrity).toMatchObject({ verified: true, artifactsChecked: 0, custodyEntries: 1 });
+  });
+
   it('leaves every sealed file read-only', async () => {
     const folder = join(workspace.root, 'bundle');
     await writeBundle(folder);
