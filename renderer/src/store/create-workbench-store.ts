@@ -1,5 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { WorkbenchApi } from '../../../preload/api';
+import { guardApi } from '../api/guard-api';
 import { createAppSlice } from './app-slice';
 import { createCapturesSlice } from './captures-slice';
 import { createHostsSlice } from './hosts-slice';
@@ -11,7 +12,8 @@ import { createUiSlice } from './ui-slice';
 export type WorkbenchStore = StoreApi<WorkbenchState>;
 
 /** Creates the one store of the renderer, its slices talking to `api`. */
-export function createWorkbenchStore(api: WorkbenchApi): WorkbenchStore {
+export function createWorkbenchStore(contract: WorkbenchApi): WorkbenchStore {
+  const api = guardApi(contract);
   return createStore<WorkbenchState>()((...parts) => ({
     ...createAppSlice(api)(...parts),
     ...createJobsSlice(api)(...parts),

@@ -25,8 +25,8 @@ const columns = [
 /**
  * The process tree-table: virtualized, so captures with thousands of processes scroll smoothly.
  *
- * Keyboard: Up/Down move, Right/Left expand, collapse or move to child and parent, Escape clears
- * the selection.
+ * Keyboard: Up/Down move, Right/Left expand, collapse or move to child and parent, Enter toggles a
+ * branch, Escape clears the selection.
  */
 export function ProcessTable({
   rows,
@@ -64,6 +64,9 @@ export function ProcessTable({
     if (isTreeKey(event.key)) {
       event.preventDefault();
       onKey(event.key);
+    } else if (event.key === 'Enter' && selectedIndex >= 0 && rows[selectedIndex]?.hasChildren) {
+      event.preventDefault();
+      onToggle(rows[selectedIndex].pid);
     } else if (event.key === 'Escape' && selectedPid !== null) {
       event.preventDefault();
       onSelect(null);

@@ -43,9 +43,10 @@ function CaptureReview() {
     [tree, query, flaggedOnly, collapsed],
   );
   const selected = selectedPid === null ? undefined : tree.byPid.get(selectedPid);
-  const selectedFindings = useMemo(
-    () => (selectedPid === null ? [] : findings.filter((finding) => finding.pids.includes(selectedPid))),
-    [findings, selectedPid],
+  const selectedFindings = useWorkbench(
+    useShallow((state) =>
+      state.selectedPid === null ? [] : state.findings.filter((finding) => finding.pids.includes(state.selectedPid as number)),
+    ),
   );
   const severityCounts = useMemo(() => countBySeverity(findings), [findings]);
   if (!overview) return null;

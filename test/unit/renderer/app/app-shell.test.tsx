@@ -72,6 +72,8 @@ describe('welcome to review', () => {
     expect(screen.getByTestId('process-detail').textContent).toContain('pid 410');
     fireEvent.keyDown(table, { key: 'ArrowLeft' });
     expect(shownPids()).toEqual([1, 410, 800, 801, 802]);
+    fireEvent.keyDown(table, { key: 'Enter' });
+    expect(shownPids()).toHaveLength(7);
     fireEvent.keyDown(table, { key: 'Escape' });
     expect(screen.queryByTestId('process-detail')).toBeNull();
   });
