@@ -299,7 +299,9 @@ export async function openBundle(path: string, options: OpenBundleOptions = {}):
     return createOpenedBundle(source, manifest, manifestRead.sha256, custody, integrity, failed);
   } catch (error) {
     await source.close();
-    throw error;
+    if (error instanceof WorkbenchFailure) throw error;
+    // A damaged archive can fail inside yauzl or zlib in ways no check above names.
+    throw new WorkbenchFailure('BUNDLE_UNREADABLE', 'The capture is damaged and cannot be read.', { cause: error });
   }
 }
 

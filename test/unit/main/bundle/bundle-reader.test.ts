@@ -372,6 +372,30 @@ describe('truncated archives', () => {
   });
 });
 
+describe('damaged archives', () => {
+  it('answers every flipped byte with a verified capture, integrity problems or a BUNDLE_ code, never a crash', async () => {
+    const bytes = await readFile(sample.archive);
+    const outcomes = new Set<string>();
+    for (let position = 0; position < bytes.length; position += 53) {
+      const damaged = Buffer.from(bytes);
+      damaged[position] = (damaged[position] ?? 0) ^ 0x5a;
+      const path = `${freshPath('damaged')}.civic`;
+      await writeFile(path, damaged);
+      try {
+        const bundle = await openBundle(path);
+        await bundle.close();
+        outcomes.add(bundle.integrity.verified ? 'verified' : 'problems');
+      } catch (error) {
+        expect(error).toBeInstanceOf(WorkbenchFailure);
+        expect((error as WorkbenchFailure).code).toMatch(/^BUNDLE_/);
+        outcomes.add((error as WorkbenchFailure).code);
+      }
+      await rm(path);
+    }
+    expect(outcomes.has('problems')).toBe(true);
+  });
+});
+
 describe('custody chain', () => {
   async function custodyLines(folder: string): Promise<Array<Record<string, unknown>>> {
     const text = await readFile(join(folder, 'custody.jsonl'), 'utf8');
