@@ -44,6 +44,9 @@ export function ProcessTable({
   onKey: (key: TreeKey) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
+  // The React Compiler is not used here; this component re-renders on every virtualizer change as
+  // TanStack Virtual expects, so its unmemoizable functions are fine.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
