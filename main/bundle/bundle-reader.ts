@@ -331,9 +331,7 @@ function createOpenedBundle(
         throw new WorkbenchFailure('BUNDLE_DOCUMENT_TOO_LARGE', `${shown} is larger than ${MAX_DOCUMENT_BYTES} bytes.`, { subject: shown });
       }
       const read = await readCappedEntry(source, artifact.path, MAX_DOCUMENT_BYTES, undefined).catch((error: unknown) => {
-        if (error instanceof WorkbenchFailure) {
-          throw new WorkbenchFailure(error.code, error.message.replace(artifact.path, shown), { subject: shown, cause: error });
-        }
+        if (error instanceof WorkbenchFailure) throw error;
         throw new WorkbenchFailure('BUNDLE_HASH_MISMATCH', `${shown} cannot be read back intact.`, { subject: shown, cause: error });
       });
       if (read.sha256 !== artifact.sha256 || read.bytes.length !== artifact.size) {

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { appendFile, chmod, mkdir, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle } from '../../../../main/bundle/bundle-reader';
 import { WorkbenchFailure } from '../../../../main/errors';
@@ -183,6 +185,7 @@ describe('hostile entries in a .civic archive', () => {
     await expectRefused(zip, code);
     expect(await snapshotTree(workspace.root)).toEqual(afterWrite);
     expect(afterWrite.length).toBe(before.length + 1);
+    for (const folder of [tmpdir(), process.cwd(), dirname(workspace.root)]) expect(existsSync(join(folder, 'evil.txt'))).toBe(false);
   });
 
   it('refuses a duplicated artifact entry', async () => {
