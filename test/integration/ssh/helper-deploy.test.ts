@@ -48,7 +48,7 @@ describe('helper deployment over SFTP to a real sshd', () => {
     await mkdir(join(helper, 'civic_helper', '__pycache__'), { recursive: true });
     await mkdir(join(helper, 'tests'), { recursive: true });
     await mkdir(join(helper, 'data'), { recursive: true });
-    await writeFile(join(helper, 'civic-helper'), '#!/usr/bin/env python3\nimport json, sys\nif sys.argv[1:] == ["hello"]:\n    print(json.dumps({"version": "1.2.3", "protocol": 1}))\n');
+    await writeFile(join(helper, 'civic-helper'), '#!/usr/bin/env python3\nimport json, sys\nprint(json.dumps({"type": "hello", "protocolVersion": 1, "helperVersion": "1.2.3", "capabilities": ["clone"]}))\nsys.exit(0 if sys.argv[1:] == ["hello"] else 1)\n');
     await chmod(join(helper, 'civic-helper'), 0o755);
     await writeFile(join(helper, 'civic_helper', '__init__.py'), '');
     await writeFile(join(helper, 'civic_helper', 'my module.py'), 'VALUE = 1\n');
@@ -99,16 +99,25 @@ describe('helper deployment over SFTP to a real sshd', () => {
 
   it('answers the version handshake and refuses another version', async () => {
     const { remoteDir } = await deployHelper(connection, bundle);
-    expect((await helperHello(connection, remoteDir, '1.2.3')).raw).toEqual({ version: '1.2.3', protocol: 1 });
-    expect((await failureOf(helperHello(connection, remoteDir, '9.9.9'))).code).toBe('HELPER_VERSION_MISMATCH');
+    expect(await helperHello(connection, remoteDir, { helperVersion: '1.2.3', protocolVersion: 1 })).toEqual({
+      helperVersion: '1.2.3',
+      protocolVersion: 1,
+      capabilities: ['clone'],
+    });
+    expect((await failureOf(helperHello(connection, remoteDir, { helperVersion: '9.9.9', protocolVersion: 1 }))).code).toBe('HELPER_VERSION_MISMATCH');
+    expect((await failureOf(helperHello(connection, remoteDir, { helperVersion: '1.2.3', protocolVersion: 2 }))).code).toBe('HELPER_VERSION_MISMATCH');
   });
 
-  it('deploys the real helper folder the app ships', async () => {
+  it('deploys the real helper folder the app ships and reads its hello', async () => {
     const shipped = await loadHelperBundle(resolve('resources/helper'), '0.1.0');
     expect(shipped.files.some((file) => file.path.startsWith('tests/'))).toBe(false);
     const report = await deployHelper(connection, shipped);
     expect(report.uploaded).toBe(shipped.files.length);
     expect((await deployHelper(connection, shipped)).uploaded).toBe(0);
+    if (shipped.files.some((file) => file.path === 'civic-helper')) {
+      const hello = await helperHello(connection, report.remoteDir, { helperVersion: '0.1.0', protocolVersion: 1 });
+      expect(hello.helperVersion).toBe('0.1.0');
+    }
     await removeHelper(connection, shipped.folderName);
   });
 

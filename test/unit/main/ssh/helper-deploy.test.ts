@@ -36,3 +36,17 @@ describe('helper bundle', () => {
     expect((await loadHelperBundle(dir, '0.1.0')).contentHash).not.toBe(before.contentHash);
   });
 });
+
+describe('helper hello line', () => {
+  it('accepts only a hello message with versions', async () => {
+    const { parseHelperHello } = await import('../../../../main/ssh/helper-handshake');
+    expect(parseHelperHello('{"type":"hello","protocolVersion":1,"helperVersion":"0.1.0","capabilities":["clone",3]}')).toEqual({
+      helperVersion: '0.1.0',
+      protocolVersion: 1,
+      capabilities: ['clone'],
+    });
+    expect(parseHelperHello('{"type":"result","protocolVersion":1,"helperVersion":"0.1.0"}')).toBeNull();
+    expect(parseHelperHello('{"type":"hello","protocolVersion":"1","helperVersion":"0.1.0"}')).toBeNull();
+    expect(parseHelperHello('not json')).toBeNull();
+  });
+});
