@@ -1,9 +1,9 @@
 /**
- * The one Content Security Policy, for the Electron window (header) and the web mode (header).
+ * The Content Security Policy of the page, as renderer/index.html carries it in a meta tag.
  *
- * renderer/index.html carries the same text in a meta tag; a unit test keeps the two equal.
+ * A unit test keeps the meta tag equal to this text.
  */
-export const contentSecurityPolicy = [
+export const documentContentSecurityPolicy = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
@@ -12,5 +12,11 @@ export const contentSecurityPolicy = [
   "connect-src 'self'",
   "base-uri 'none'",
   "form-action 'none'",
-  "frame-ancestors 'none'",
 ].join('; ');
+
+/**
+ * The policy main sends as a header (Electron window and web mode).
+ *
+ * The same as the document's plus `frame-ancestors`, which browsers honour only in a header.
+ */
+export const contentSecurityPolicy = `${documentContentSecurityPolicy}; frame-ancestors 'none'`;

@@ -24,13 +24,13 @@ export interface WebWorkbench {
 /**
  * Starts the real services behind the web mode and opens the app in headless Chromium.
  *
- * Needs `npm run build` first (the renderer is served from out/renderer).
+ * Needs `npm run build` first (the renderer is served from out/renderer). Playwright gives the
+ * browser a new empty profile of its own.
  */
 export async function startWebWorkbench(options: { viewport?: { width: number; height: number } } = {}): Promise<WebWorkbench> {
   const { resourcesDir, rendererDir } = installPaths();
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('The renderer is not built: run `npm run build` before the UI tests.');
   const dataDir = mkdtempSync(join(tmpdir(), 'civic-ui-data-'));
-  const profileDir = mkdtempSync(join(tmpdir(), 'civic-ui-profile-'));
   const services = createWorkbenchServices({ appDataDir: dataDir, resourcesDir, transport: 'web' });
   const server = await startWebServer({ services, staticDir: rendererDir });
   const browser = await chromium.launch({
@@ -44,7 +44,6 @@ export async function startWebWorkbench(options: { viewport?: { width: number; h
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profileDir}`,
     ],
   });
   const context = await browser.newContext({ viewport: options.viewport ?? { width: 1440, height: 900 } });
@@ -67,7 +66,6 @@ export async function startWebWorkbench(options: { viewport?: { width: number; h
       await services.shutdown();
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
-      rmSync(profileDir, { recursive: true, force: true });
     },
   };
 }
