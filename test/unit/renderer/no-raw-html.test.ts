@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const sourceRoot = join(__dirname, '../../../renderer');
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return /\.(tsx?|html)$/.test(entry.name) ? [path] : [];
+  });
+}
+
+describe('renderer sources', () => {
+  const files = sourceFiles(sourceRoot);
+
+  it('are found', () => {
+    expect(files.length).toBeGreaterThan(10);
+  });
+
+  it('never write raw HTML, where guest text could become markup', () => {
+    const offenders = files.filter((file) => /dangerouslySetInnerHTML|\.innerHTML\s*=|outerHTML|insertAdjacentHTML|document\.write/.test(readFileSync(file, 'utf8')));
+    expect(offenders).toEqual([]);
+  });
+
+  it('keep scripts and styles out of index.html, under the strict CSP', () => {
+    const html = readFileSync(join(sourceRoot, 'index.html'), 'utf8');
+    expect(html).toContain(
+      `content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"`,
+    );
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+    expect(html.match(/<script[^>]*>/g)).toEqual(['<script type="module" src="./src/main.tsx">']);
+  });
+});
