@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { encodeCpio } from './cpio-archive';
 import { findFreePort } from './free-port';
 import { ANALYST_USER, ensureAnalystUser, startHostSshd } from './host-sshd';
@@ -180,8 +182,7 @@ async function startEverything(
   for (const user of ['root', ANALYST_USER]) {
     await writeFile(join(authorizedKeysDir, user), `${clientPublicKey}\n`, { mode: 0o644 });
   }
-  const analystPassword = randomBytes(12).toString('hex');
-  await writeFile(join(paths.sshDir, 'analyst-password'), `${analystPassword}\n`, { mode: 0o600 });
+  const analystPassword = await sharedAnalystPassword(paths.cacheRoot);
   await ensureAnalystUser(analystPassword);
 
   const sshPort = await findFreePort();
@@ -310,6 +311,20 @@ export function sshClientConfig(settings: {
   return `${hosts.map(([name, port, extra]) => [`Host ${name}`, ...common, `  Port ${port}`, ...extra].join('\n')).join('\n\n')}\n`;
 }
 
+/**
+ * The analyst's password, kept in the shared cache: the account is machine-wide, so two lab folders
+ * (a test's private lab beside the main one) must not change it under each other.
+ */
+async function sharedAnalystPassword(cacheRoot: string): Promise<string> {
+  const path = join(cacheRoot, 'analyst-password');
+  const existing = await readFile(path, 'utf8').catch(() => '');
+  if (existing.trim()) return existing.trim();
+  await mkdir(cacheRoot, { recursive: true });
+  const password = randomBytes(12).toString('hex');
+  await writeFile(path, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
 async function waitUntilGuestAnswers(vm: Omit<LabVmInfo, 'bootSeconds' | 'rssBytes'>, pid: number, timeoutMs: number): Promise<void> {
   if (vm.kind === 'libvirt' && vm.libvirtDomain) {
     await waitForLibvirtAgent(vm.libvirtDomain, timeoutMs);
@@ -317,6 +332,7 @@ async function waitUntilGuestAnswers(vm: Omit<LabVmInfo, 'bootSeconds' | 'rssByt
   }
   const qemuRuns = (): Promise<boolean> => isProcessAlive({ role: vm.name, pid, startTime: '' });
   if (vm.qgaSocketPath) {
+    await waitForSocketFile(vm.qgaSocketPath, qemuRuns);
     const ping = await withQga(vm.qgaSocketPath, (client) => client.execute('guest-ping'), timeoutMs).catch(async (error: unknown) => {
       if (!(await qemuRuns())) throw new LabError(`QEMU for ${vm.name} exited while booting`, 'see its .qemu.log and .console.log');
       throw error;
@@ -327,6 +343,16 @@ async function waitUntilGuestAnswers(vm: Omit<LabVmInfo, 'bootSeconds' | 'rssByt
   const sshForward = vm.forwardedPorts.find((forward) => forward.guestPort === 22);
   if (!sshForward) throw new LabError(`${vm.name} has neither qemu-ga nor a forwarded SSH port`);
   await waitForSshBanner(sshForward.hostPort, timeoutMs, qemuRuns);
+}
+
+/** Waits until QEMU has created a listening socket (it does so a moment after it starts). */
+async function waitForSocketFile(path: string, qemuRuns: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(path)) {
+    if (!(await qemuRuns())) throw new LabError(`QEMU exited before creating ${path}`, 'see its .qemu.log');
+    if (Date.now() > deadline) throw new LabError(`QEMU created no socket ${path} within 30 s`);
+    await delay(50);
+  }
 }
 
 /**

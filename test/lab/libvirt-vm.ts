@@ -101,7 +101,12 @@ export async function startLibvirtVm(launch: LibvirtVmLaunch): Promise<number> {
   const xmlPath = join(launch.runDir, `${launch.spec.name}.xml`);
   await writeFile(xmlPath, domainXml(launch));
   await virsh(['define', xmlPath]);
-  await virsh(['start', launch.spec.name]);
+  // A libvirtd started a moment ago has been seen to kill the first QEMU it launches; one retry.
+  for (let attempt = 1; ; attempt++) {
+    const start = await virsh(['start', launch.spec.name], attempt < 2);
+    if (start.code === 0) break;
+    await delay(1000);
+  }
   return waitForPidFile(`/run/libvirt/qemu/${launch.spec.name}.pid`, 'qemu');
 }
 

@@ -1,5 +1,4 @@
 #!/bin/sh
-echo "Content-Type: text/plain"
-echo ""
+printf 'Content-Type: text/plain\r\n\r\n'
 echo "opened"
 exec /bin/sh -c 'while true; do sleep 3600; done'
