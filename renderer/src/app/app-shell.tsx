@@ -32,6 +32,19 @@ export function AppShell({ onReload }: { onReload?: () => void }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [showView]);
 
+  // A file dropped outside the drop zone would otherwise make the browser navigate to it, leaving the app.
+  useEffect(() => {
+    const refuse = (event: DragEvent): void => {
+      if (!event.defaultPrevented) event.preventDefault();
+    };
+    window.addEventListener('dragover', refuse);
+    window.addEventListener('drop', refuse);
+    return () => {
+      window.removeEventListener('dragover', refuse);
+      window.removeEventListener('drop', refuse);
+    };
+  }, []);
+
   // Moving to another view puts focus on its heading, so keyboard and screen reader users land there.
   useEffect(() => {
     if (firstView.current) {

@@ -171,6 +171,14 @@ describe('opening captures', () => {
     expect(fake.api.openCapture).toHaveBeenCalledWith({ path: '/uploads/web-01.civic' });
   });
 
+  it('keeps a file dropped outside the drop zone from navigating away', async () => {
+    renderApp(createFakeApi().api);
+    await screen.findByTestId('open-sample');
+    const drop = new Event('drop', { cancelable: true });
+    window.dispatchEvent(drop);
+    expect(drop.defaultPrevented).toBe(true);
+  });
+
   it('reopens a recent capture', async () => {
     const fake = createFakeApi({
       listRecentCaptures: vi.fn(async () => ok([{ path: '/srv/old.civic', title: 'old one', openedAt: '2026-11-25T08:00:00Z' }])),
