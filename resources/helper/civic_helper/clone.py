@@ -7,7 +7,7 @@ import time
 from .argv_rewrite import ClonePlan, RewriteRefused, inspect_argv, rewrite_argv
 from .errors import HelperError, IMPACT_BUDGET_EXCEEDED, VM_BUSY, VM_NOT_CLONEABLE, failed, invalid
 from .journal import Journal, make_fault_hook
-from .qmp import QmpClient, event_time, rss_bytes, wait_for
+from .qmp import QmpClient, QmpError, accepts_connections, event_time, rss_bytes, wait_for
 from .session import RootLock, Session, list_sessions, new_clone_id
 from .teardown import MIGRATION_ACTIVE, restore_migration_settings, teardown
 
@@ -237,31 +237,47 @@ class CloneOperation:
             raise HelperError(VM_NOT_CLONEABLE, "The VM cannot be cloned safely: %s." % error,
                               detail={"reasons": error.reasons})
         self.disks = disks
-        self.strategy = strategy
         self.was_running = status == "running"
-        self._progress("plan", 0.05, "Cloning with %s; pause budget %d ms" % (strategy, self.args["maxPauseMs"]),
-                       strategy=strategy, disks=len(disks), maxPauseMs=self.args["maxPauseMs"],
-                       cloneId=self.session.clone_id)
-        self.journal.append("begin", vm=self.source.describe(), strategy=strategy, wasRunning=self.was_running,
-                            fdname="civic-" + self.session.clone_id if strategy == "background-snapshot" else None,
-                            disks=disks, maxPauseMs=self.args["maxPauseMs"], sourceArgv=argv)
-        wanted = {"background-snapshot": strategy == "background-snapshot",
-                  "pause-before-switchover": strategy == "precopy"}
-        for never in ("postcopy-ram", "postcopy-blocktime", "late-block-activate"):
-            if capabilities.get(never):
-                wanted[never] = False
-        changed = {name: capabilities.get(name, False) for name, state in wanted.items()
-                   if capabilities.get(name, False) != state}
         parameters = monitor.execute("query-migrate-parameters") or {}
         original_params = {"max-bandwidth": parameters.get("max-bandwidth")} if "max-bandwidth" in parameters else {}
-        self.journal.append("source-caps", capabilities=changed, parameters=original_params)
-        if changed:
-            monitor.execute("migrate-set-capabilities", {"capabilities": [
-                {"capability": name, "state": wanted[name]} for name in sorted(changed)]})
+        touched = ("background-snapshot", "pause-before-switchover", "postcopy-ram", "postcopy-blocktime",
+                   "late-block-activate")
+        original_caps = {name: capabilities[name] for name in touched if name in capabilities}
+        self.journal.append("begin", vm=self.source.describe(), strategy=strategy, wasRunning=self.was_running,
+                            fdname="civic-" + self.session.clone_id, disks=disks,
+                            maxPauseMs=self.args["maxPauseMs"], sourceArgv=argv)
+        self.journal.append("source-caps", capabilities=original_caps, parameters=original_params)
+        self._original_settings = {"capabilities": original_caps, "parameters": original_params}
+        fallback = None
+        try:
+            self._set_capabilities(strategy, original_caps)
+        except QmpError as error:
+            # QEMU refuses background-snapshot for some memory setups (and after a cancelled one).
+            if strategy != "background-snapshot" or self.args["strategy"] != "auto" or \
+                    "pause-before-switchover" not in capabilities:
+                raise HelperError(VM_NOT_CLONEABLE, "QEMU refused the %s migration setup: %s" % (strategy, error.desc),
+                                  detail={"strategy": strategy})
+            fallback = error.desc
+            strategy = "precopy"
+            self.journal.append("strategy-fallback", strategy=strategy, reason=fallback)
+            self._set_capabilities(strategy, original_caps)
         if original_params:
             monitor.execute("migrate-set-parameters", {"max-bandwidth": FAST_BANDWIDTH})
-        self._original_settings = {"capabilities": changed, "parameters": original_params}
+        self.strategy = strategy
+        self._progress("plan", 0.05, "Cloning with %s; pause budget %d ms" % (strategy, self.args["maxPauseMs"]),
+                       strategy=strategy, disks=len(disks), maxPauseMs=self.args["maxPauseMs"],
+                       cloneId=self.session.clone_id, fallbackReason=fallback)
         return strategy
+
+    def _set_capabilities(self, strategy, original_caps):
+        wanted = {name: False for name in original_caps}
+        wanted["background-snapshot"] = strategy == "background-snapshot"
+        wanted["pause-before-switchover"] = strategy == "precopy"
+        # Clear first, then set, so QEMU never sees both strategies enabled at once.
+        self.monitor.execute("migrate-set-capabilities", {"capabilities": [
+            {"capability": name, "state": False} for name in sorted(wanted)]})
+        self.monitor.execute("migrate-set-capabilities", {"capabilities": [
+            {"capability": name, "state": True} for name in sorted(wanted) if wanted[name]]})
 
     def _restore_settings(self):
         restore_migration_settings(self.monitor, self._original_settings)
@@ -284,7 +300,7 @@ class CloneOperation:
             if process.poll() is not None:
                 raise failed("The clone QEMU exited at start (status %s); see clone.log." % process.returncode,
                              log=self._clone_log_tail())
-            return os.path.exists(self.session.qmp_socket)
+            return accepts_connections(self.session.qmp_socket)
 
         if wait_for(socket_ready, 30.0, self.token) is None:
             raise failed("The clone QEMU did not open its QMP socket in 30 s.")

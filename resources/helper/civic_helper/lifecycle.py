@@ -4,7 +4,7 @@ import os
 import signal
 
 from .errors import HelperError, VM_BUSY, invalid
-from .journal import Journal
+from .journal import Journal, make_fault_hook
 from .qmp import pid_alive, read_cmdline
 from .session import MARKER_NAME, check_clone_id, list_sessions, open_session
 from .teardown import clone_processes, teardown
@@ -34,7 +34,7 @@ def destroy(context, args):
     try:
         with context.token.shield():
             view = session.journal_view()
-            journal = Journal(session.dir)
+            journal = Journal(session.dir, fault_hook=make_fault_hook(context.fault_spec, context.token, lambda: None))
             return teardown(session, journal, view, _source_opener(session, view), context.emitter,
                             reason="destroy", token=context.token)
     finally:
@@ -64,7 +64,9 @@ def recover(context, args):
                 report.append(entry)
                 continue
             with context.token.shield():
-                summary = teardown(session, Journal(session.dir), view, _source_opener(session, view),
+                journal = Journal(session.dir, fault_hook=make_fault_hook(context.fault_spec, context.token,
+                                                                          lambda: None))
+                summary = teardown(session, journal, view, _source_opener(session, view),
                                    context.emitter, reason="recover", token=context.token)
             entry["outcome"] = "recovered"
             entry["actions"] = summary["actions"]

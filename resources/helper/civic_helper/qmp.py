@@ -250,3 +250,15 @@ def is_socket(path):
         return stat_module.S_ISSOCK(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def accepts_connections(path):
+    """Whether a unix socket exists and listens (QEMU creates the file a moment before it listens)."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        probe.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        probe.close()

@@ -14,6 +14,7 @@ from .qmp import QmpClient, QmpError, pid_alive, read_cmdline, wait_for
 MIGRATION_ACTIVE = ("setup", "active", "pre-switchover", "device", "wait-unplug", "cancelling",
                     "postcopy-active", "postcopy-paused", "postcopy-recover")
 PAUSED_STATES = ("paused", "postmigrate", "finish-migrate")
+BACKGROUND_FINISH_SECONDS = 300.0
 
 
 def _status(monitor):
@@ -133,16 +134,9 @@ def _teardown_source_migration(view, journal, monitor, summary, progress):
             monitor.execute("closefd", {"fdname": fdname})
         except QmpError:
             pass
-    if view.has("source-cut") or view.has("migrate-start"):
-        status = _migration_status(monitor)
-        if status in MIGRATION_ACTIVE:
-            progress("migrate-cancel", 0.2, "Cancelling the migration")
-            journal.append("migrate-cancel", status=status)
-            monitor.execute("migrate_cancel")
-            settled = wait_for(lambda: _migration_status(monitor) not in MIGRATION_ACTIVE, 30.0)
-            if settled is None:
-                raise failed("The source migration did not stop after migrate_cancel.")
-            summary["actions"].append("migration-cancelled")
+    if view.has("migrate-start"):
+        # Precopy: cancelling resumes a source paused at pre-switchover.
+        _cancel_migration(journal, monitor, summary, progress)
     if paused_by_us(view):
         wait_for(lambda: _status(monitor) != "finish-migrate", 10.0)
         status = _status(monitor)
@@ -152,6 +146,13 @@ def _teardown_source_migration(view, journal, monitor, summary, progress):
             monitor.execute("cont")
             journal.append("source-resumed", by="teardown")
             summary["actions"].append("source-resumed")
+    if view.has("source-cut") and _migration_status(monitor) in MIGRATION_ACTIVE:
+        # A background snapshot to a local file is let finish, with the source running: QEMU 7.2 leaves
+        # write tracking registered after a cancelled one, which refuses every later background snapshot.
+        progress("state-wait", 0.4, "Letting the memory state file finish")
+        journal.append("state-wait", by="teardown")
+        if wait_for(lambda: _migration_status(monitor) not in MIGRATION_ACTIVE, BACKGROUND_FINISH_SECONDS) is None:
+            _cancel_migration(journal, monitor, summary, progress)
     if view.has("source-caps") and not view.has("caps-restored"):
         original = view.data("source-caps")
         if _migration_status(monitor) not in MIGRATION_ACTIVE:
@@ -159,6 +160,18 @@ def _teardown_source_migration(view, journal, monitor, summary, progress):
             restore_migration_settings(monitor, original)
             journal.append("caps-restored")
             summary["actions"].append("caps-restored")
+
+
+def _cancel_migration(journal, monitor, summary, progress):
+    status = _migration_status(monitor)
+    if status not in MIGRATION_ACTIVE:
+        return
+    progress("migrate-cancel", 0.2, "Cancelling the migration")
+    journal.append("migrate-cancel", status=status)
+    monitor.execute("migrate_cancel")
+    if wait_for(lambda: _migration_status(monitor) not in MIGRATION_ACTIVE, 30.0) is None:
+        raise failed("The source migration did not stop after migrate_cancel.")
+    summary["actions"].append("migration-cancelled")
 
 
 def restore_migration_settings(monitor, original):

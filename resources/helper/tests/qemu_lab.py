@@ -1,0 +1,173 @@
+"""A throwaway source VM (SeaBIOS only, no guest OS) and helpers to run the real helper against it."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from civic_helper.qmp import QmpClient, pid_alive, read_cmdline
+
+HELPER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+HELPER = os.path.join(HELPER_DIR, "civic-helper")
+QEMU = shutil.which("qemu-system-x86_64")
+QEMU_IMG = shutil.which("qemu-img")
+MISSING = None if QEMU and QEMU_IMG else "qemu-system-x86_64 or qemu-img is not installed"
+
+
+def wait_until(predicate, timeout, what):
+    """Poll a condition of the outside world (a socket appearing); fail the test after timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.01)
+    raise AssertionError("timed out waiting for " + what)
+
+
+class SourceVm:
+    """A bare QEMU VM with a qcow2 disk, QMP in a folder the helper is told about."""
+
+    def __init__(self, base_dir, name="src", memory_mb=128):
+        self.base_dir = base_dir
+        self.qmp_dir = os.path.join(base_dir, "qmp")
+        self.image_dir = os.path.join(base_dir, "img")
+        os.makedirs(self.qmp_dir, exist_ok=True)
+        os.makedirs(self.image_dir, exist_ok=True)
+        self.qmp_socket = os.path.join(self.qmp_dir, name + ".sock")
+        self.image = os.path.join(self.image_dir, name + ".qcow2")
+        subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", self.image, "64M"], check=True)
+        self.argv = [
+            QEMU, "-accel", "tcg", "-machine", "pc-q35-7.2", "-m", str(memory_mb), "-display", "none",
+            "-nodefaults", "-name", "guest=lab-" + name,
+            "-qmp", "unix:%s,server=on,wait=off" % self.qmp_socket,
+            "-drive", "file=%s,if=virtio,format=qcow2,cache=writeback" % self.image,
+            "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56",
+            "-chardev", "socket,id=serial0,path=%s,server=on,wait=off" % os.path.join(base_dir, name + "-serial.sock"),
+            "-device", "isa-serial,chardev=serial0",
+        ]
+        self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, start_new_session=True)
+        wait_until(lambda: self._listening() or self.process.poll() is not None, 30, "source QMP")
+        if self.process.poll() is not None:
+            raise AssertionError("source QEMU failed: " + self.process.stderr.read().decode())
+        self.vm_id = "qmp:" + self.qmp_socket
+
+    def _listening(self):
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(self.qmp_socket)
+            return True
+        except OSError:
+            return False
+        finally:
+            probe.close()
+
+    def qmp(self, command, arguments=None):
+        """One QMP command on a fresh connection (the helper needs the socket free otherwise)."""
+        with QmpClient(self.qmp_socket, timeout=10.0) as client:
+            return client.execute(command, arguments)
+
+    def stop(self):
+        """Kill the source VM and wait for it."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=30)
+        if self.process.stderr:
+            self.process.stderr.close()
+
+
+class HelperRun:
+    """The parsed output of one helper run."""
+
+    def __init__(self, returncode, lines, stderr):
+        self.returncode = returncode
+        self.messages = []
+        for line in lines:
+            line = line.strip()
+            if line:
+                self.messages.append(json.loads(line))
+        self.stderr = stderr
+
+    @property
+    def result(self):
+        return next((m["payload"] for m in self.messages if m["type"] == "result"), None)
+
+    @property
+    def error(self):
+        return next((m for m in self.messages if m["type"] == "error"), None)
+
+    def progress(self, step):
+        return [m for m in self.messages if m["type"] == "progress" and m["step"] == step]
+
+
+def helper_argv(verb, root, qmp_dirs=(), args=None):
+    """The argv of one helper run."""
+    argv = [sys.executable, HELPER, verb, "--root", root]
+    for folder in qmp_dirs:
+        argv += ["--qmp-dir", folder]
+    if args is not None:
+        argv += ["--json-args", json.dumps(args)]
+    return argv
+
+
+def run_helper(verb, root, qmp_dirs=(), args=None, fault=None, timeout=120):
+    """Run the helper to its end and parse its lines."""
+    env = dict(os.environ)
+    env.pop("CIVIC_HELPER_FAULT", None)
+    if fault:
+        env["CIVIC_HELPER_FAULT"] = fault
+    completed = subprocess.run(helper_argv(verb, root, qmp_dirs, args), stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=timeout, env=env)
+    return HelperRun(completed.returncode, completed.stdout.decode().splitlines(), completed.stderr.decode())
+
+
+def clone_processes_under(root):
+    """Live processes whose argv has a pidfile under the root (the helper's clones)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        argv = read_cmdline(int(name))
+        if argv and "-pidfile" in argv:
+            index = argv.index("-pidfile")
+            if index + 1 < len(argv) and argv[index + 1].startswith(root + "/") and pid_alive(int(name)):
+                found.append(int(name))
+    return found
+
+
+def source_facts(vm):
+    """What the tests compare before and after: run state, disk chain, migration state and settings."""
+    with QmpClient(vm.qmp_socket, timeout=10.0) as client:
+        status = client.execute("query-status")["status"]
+        blocks = client.execute("query-block")
+        nodes = sorted(n["node-name"] for n in client.execute("query-named-block-nodes", {"flat": True})
+                       if not n["node-name"].startswith("#"))
+        migration = client.execute("query-migrate").get("status")
+        caps = {c["capability"]: c["state"] for c in client.execute("query-migrate-capabilities")}
+        params = client.execute("query-migrate-parameters")
+        jobs = client.execute("query-block-jobs")
+    chain = []
+    for info in blocks:
+        inserted = info.get("inserted")
+        if inserted:
+            image = inserted["image"]
+            layers = []
+            while image:
+                layers.append(image["filename"])
+                image = image.get("backing-image")
+            chain.append((info["device"], inserted["ro"], layers))
+    # A finished migration stays "completed" or "cancelled" in query-migrate; only an active one matters.
+    active = migration not in (None, "none", "completed", "cancelled", "failed")
+    return {"status": status, "chain": chain, "namedNodes": nodes, "migrationActive": active,
+            "caps": {k: caps.get(k) for k in ("background-snapshot", "pause-before-switchover", "postcopy-ram")},
+            "maxBandwidth": params.get("max-bandwidth"), "jobs": jobs}
+
+
+def make_base_dir():
+    """A short temp folder (unix socket paths are limited to 107 bytes)."""
+    return tempfile.mkdtemp(prefix="cwt-", dir="/tmp")
