@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { documentContentSecurityPolicy } from '../../../main/electron/content-security-policy';
 
 const sourceRoot = join(__dirname, '../../../renderer');
 
@@ -26,9 +27,9 @@ describe('renderer sources', () => {
 
   it('keep scripts and styles out of index.html, under the strict CSP', () => {
     const html = readFileSync(join(sourceRoot, 'index.html'), 'utf8');
-    expect(html).toContain(
-      `content="default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"`,
-    );
+    // frame-ancestors is honoured only in a header, so main sends it there and the meta omits it.
+    expect(html).toContain(`content="${documentContentSecurityPolicy}"`);
+    expect(documentContentSecurityPolicy).toContain("script-src 'self'");
     expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
     expect(html.match(/<script[^>]*>/g)).toEqual(['<script type="module" src="./src/main.tsx">']);
   });
