@@ -221,6 +221,11 @@ async function verifyArtifact(
     });
   } catch (error) {
     if (error instanceof WorkbenchFailure && error.code === 'CANCELLED') throw error;
+    // A file swapped for a link after the listing keeps its own code.
+    if (error instanceof WorkbenchFailure) return { problem: error.error, bytes: 0 };
+    if (typeof (error as NodeJS.ErrnoException).code === 'string' && (error as NodeJS.ErrnoException).syscall !== undefined) {
+      return { problem: workbenchError('BUNDLE_UNREADABLE', `${shown} cannot be read.`, shown), bytes: 0 };
+    }
     // Damaged compressed data surfaces as an inflate or size error: the content is not what was sealed.
     return { problem: workbenchError('BUNDLE_HASH_MISMATCH', `${shown} cannot be read back intact.`, shown), bytes: 0 };
   }
