@@ -129,8 +129,11 @@ class CancelToken:
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, handler)
 
-    def watch_stdin(self, stream=None):
-        """Read `{"type":"cancel"}` lines from stdin in a daemon thread; EOF is not a cancel."""
+    def watch_stdin(self, stream=None, wake_main=True):
+        """Read `{"type":"cancel"}` lines from stdin in a daemon thread; EOF is not a cancel.
+
+        With `wake_main`, SIGUSR1 interrupts the main thread so a blocking call notices at once.
+        """
         source = stream if stream is not None else sys.stdin
 
         def run():
@@ -142,7 +145,8 @@ class CancelToken:
                         continue
                     if message.get("type") == "cancel":
                         self.request("cancel requested")
-                        # Wake the main thread out of a blocking call so it notices at once.
+                        if not wake_main:
+                            continue
                         try:
                             signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
                         except (AttributeError, ValueError, OSError):
@@ -154,7 +158,8 @@ class CancelToken:
             if self._event.is_set() and self._shield_depth == 0:
                 raise Cancelled(self.reason or "cancel requested")
 
-        signal.signal(signal.SIGUSR1, on_usr1)
+        if wake_main:
+            signal.signal(signal.SIGUSR1, on_usr1)
         thread = threading.Thread(target=run, name="stdin-cancel", daemon=True)
         thread.start()
         return thread
