@@ -153,7 +153,12 @@ function ProcessTableRow({
       <span role="gridcell" className="process-cell cell-number">
         {row.pid}
       </span>
-      <span role="gridcell" className="process-cell cell-name" style={{ paddingLeft: 4 + row.depth * 14 }}>
+      <span
+        role="gridcell"
+        className="process-cell cell-name"
+        title={process.name.text}
+        style={{ paddingLeft: 4 + row.depth * 14 }}
+      >
         {row.hasChildren ? (
           <button
             type="button"
