@@ -26,6 +26,7 @@ export default defineConfig({
           name: 'integration',
           environment: 'node',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/lab-global-setup.ts'],
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 600_000,

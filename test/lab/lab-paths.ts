@@ -17,6 +17,8 @@ export interface LabPaths {
   readonly logDir: string;
   readonly sshDir: string;
   readonly diskDir: string;
+  /** One file per test run using the lab; the last one out takes it down. */
+  readonly usersDir: string;
   readonly cacheRoot: string;
 }
 
@@ -37,11 +39,12 @@ export function resolveLabPaths(labDir?: string): LabPaths {
     logDir: join(root, 'logs'),
     sshDir: join(root, 'ssh'),
     diskDir: join(root, 'disks'),
+    usersDir: join(root, 'users'),
     cacheRoot: resolve(process.env.CIVIC_LAB_CACHE_DIR ?? join(REPOSITORY_ROOT, '.cache', 'lab')),
   };
 }
 
 /** The folders {@link resolveLabPaths} creates inside the lab folder, removed again by `down`. */
 export function runtimeEntries(paths: LabPaths): readonly string[] {
-  return [paths.stateFile, paths.runDir, paths.logDir, paths.sshDir, paths.diskDir];
+  return [paths.stateFile, paths.runDir, paths.logDir, paths.sshDir, paths.diskDir, paths.usersDir];
 }

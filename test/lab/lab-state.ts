@@ -15,11 +15,16 @@ export interface LabState {
   libvirtDomains: string[];
   /** Filled in once `up` finished. */
   info: LabInfo | null;
+  /** Who brought it up: a lab started from the CLI is left running by test teardown. */
+  owner: LabOwner;
 }
 
+/** Who started a lab. */
+export type LabOwner = 'cli' | 'tests';
+
 /** A fresh, empty state. */
-export function emptyState(): LabState {
-  return { version: 1, processes: [], libvirtDomains: [], info: null };
+export function emptyState(owner: LabOwner): LabState {
+  return { version: 1, processes: [], libvirtDomains: [], info: null, owner };
 }
 
 /** Reads the state file, or null when there is none. */
@@ -32,7 +37,13 @@ export async function readState(stateFile: string): Promise<LabState | null> {
   }
   const parsed = JSON.parse(text) as Partial<LabState>;
   if (parsed.version !== 1) return null;
-  return { version: 1, processes: parsed.processes ?? [], libvirtDomains: parsed.libvirtDomains ?? [], info: parsed.info ?? null };
+  return {
+    version: 1,
+    processes: parsed.processes ?? [],
+    libvirtDomains: parsed.libvirtDomains ?? [],
+    info: parsed.info ?? null,
+    owner: parsed.owner ?? 'cli',
+  };
 }
 
 /** Writes the state atomically (readable by root only: it holds the analyst password). */

@@ -10,7 +10,8 @@ import { currentCacheKey, ensureImage, type LabImage } from './image-build';
 import { LabError } from './lab-error';
 import type { ForwardedPort, LabInfo, LabVmInfo } from './lab-info';
 import { resolveLabPaths, runtimeEntries, type LabPaths } from './lab-paths';
-import { emptyState, readState, writeState, type LabState } from './lab-state';
+import { emptyState, readState, writeState, type LabOwner, type LabState } from './lab-state';
+import { countLiveUsers, registerLabUser, releaseLabUser, withLabLock } from './lab-lock';
 import { ensureLibvirtd, libvirtDomainState, removeLibvirtVm, startLibvirtVm, waitForLibvirtAgent } from './libvirt-vm';
 import { describeProcess, isProcessAlive, readRssBytes, stopProcess, type LabProcess } from './process-tools';
 import { withQga } from './qga-client';
@@ -29,6 +30,8 @@ export interface LabUpOptions {
   readonly vms?: string | readonly string[];
   /** Fake package versions for the cache key (simulates an upgrade). */
   readonly versionOverrides?: Readonly<Record<string, string>>;
+  /** Who starts it (default `cli`); test teardown only stops labs that tests started. */
+  readonly owner?: LabOwner;
   /** Seconds each guest may take to answer; default 180 (TCG, VMs booting side by side). */
   readonly bootTimeoutSeconds?: number;
   readonly log?: (line: string) => void;
@@ -68,17 +71,56 @@ const DATA_DISK_SIZE = '64M';
  * so far is stopped again before the error is rethrown.
  */
 export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
-  const log = options.log ?? (() => undefined);
   const paths = resolveLabPaths(options.labDir);
+  return withLabLock(paths, () => upLocked(paths, options));
+}
+
+/**
+ * Brings the lab up (or reuses it) for a test run and records the run as a user of it.
+ *
+ * Pair with {@link labRelease}: the last user out takes down a lab that tests started.
+ */
+export async function labAcquire(options: LabUpOptions = {}): Promise<LabInfo> {
+  const paths = resolveLabPaths(options.labDir);
+  return withLabLock(paths, async () => {
+    const info = await upLocked(paths, { ...options, owner: options.owner ?? 'tests' });
+    await registerLabUser(paths.usersDir);
+    return info;
+  });
+}
+
+/**
+ * Ends this process's use of the lab; takes it down when no other live run uses it, tests started it
+ * and `keep` is false. Returns true when it took the lab down.
+ */
+export async function labRelease(options: LabFolderOptions & { readonly keep?: boolean } = {}): Promise<boolean> {
+  const paths = resolveLabPaths(options.labDir);
+  return withLabLock(paths, async () => {
+    const others = await releaseLabUser(paths.usersDir);
+    const state = await readState(paths.stateFile);
+    if (others > 0 || options.keep || !state || state.owner !== 'tests') return false;
+    await downLocked(paths, options.log ?? (() => undefined));
+    return true;
+  });
+}
+
+async function upLocked(paths: LabPaths, options: LabUpOptions): Promise<LabInfo> {
+  const log = options.log ?? (() => undefined);
   const specs = selectVms(options.vms);
   const existing = await readState(paths.stateFile);
   if (existing?.info && (await everythingAlive(existing)) && specs.every((spec) => existing.info?.vms.some((vm) => vm.name === spec.name))) {
     log(`lab already running in ${paths.root}: reused`);
     return existing.info;
   }
+  if (existing?.info && (await everythingAlive(existing)) && (await countLiveUsers(paths.usersDir)) > 0) {
+    throw new LabError(
+      `the running lab lacks ${specs.filter((spec) => !existing.info?.vms.some((vm) => vm.name === spec.name)).map((spec) => spec.name).join(', ')} and another test run uses it`,
+      'wait for that run, or start the lab with every VM: lab up',
+    );
+  }
   if (existing) {
     log('a partial or stale lab is recorded: taking it down first');
-    await labDown({ labDir: paths.root, log });
+    await downLocked(paths, log);
   }
 
   const image = await ensureImage({ cacheRoot: paths.cacheRoot, versionOverrides: options.versionOverrides ?? {}, log });
@@ -87,7 +129,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     // The analyst's sshd session reads its authorized_keys file below here.
     await chmod(folder, 0o755);
   }
-  const state = emptyState();
+  const state = emptyState(options.owner ?? 'cli');
   await writeState(paths.stateFile, state);
   try {
     const info = await startEverything(paths, specs, image, state, options.bootTimeoutSeconds ?? 180, log);
@@ -96,7 +138,7 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
     return info;
   } catch (error) {
     log(`up failed: ${error instanceof Error ? error.message : String(error)}; cleaning up`);
-    await labDown({ labDir: paths.root, log });
+    await downLocked(paths, log);
     throw error;
   }
 }
@@ -106,8 +148,11 @@ export async function labUp(options: LabUpOptions = {}): Promise<LabInfo> {
  * removes its runtime files. Returns the processes it stopped.
  */
 export async function labDown(options: LabFolderOptions = {}): Promise<readonly LabProcess[]> {
-  const log = options.log ?? (() => undefined);
   const paths = resolveLabPaths(options.labDir);
+  return withLabLock(paths, () => downLocked(paths, options.log ?? (() => undefined)));
+}
+
+async function downLocked(paths: LabPaths, log: (line: string) => void): Promise<readonly LabProcess[]> {
   const state = await readState(paths.stateFile);
   if (state) {
     for (const domain of state.libvirtDomains) {

@@ -1,6 +1,4 @@
-import { labDown, labUp, readLabInfo } from './lab';
-
-let startedHere = false;
+import { labAcquire, labRelease } from '../lab/lab';
 
 /**
  * Brings the lab up once for the integration tier, reusing one that already runs.
@@ -9,17 +7,15 @@ let startedHere = false;
  */
 export async function setup(): Promise<void> {
   if (process.env.CIVIC_LAB_SKIP === '1') return;
-  const before = await readLabInfo().catch(() => null);
-  const info = await labUp({ vms: process.env.CIVIC_LAB_VMS, log: (line) => console.log(`lab: ${line}`) });
-  // A reused lab keeps its start time; a new one belongs to this run.
-  startedHere = before?.startedAt !== info.startedAt;
+  const info = await labAcquire({ vms: process.env.CIVIC_LAB_VMS, owner: 'tests', log: (line) => console.log(`lab: ${line}`) });
   console.log(`lab: up in ${info.labDir} (${info.vms.map((vm) => `${vm.name} ${vm.bootSeconds} s`).join(', ')})`);
 }
 
 /**
- * Takes the lab down after the tier, unless CIVIC_LAB_KEEP=1 or someone else had it running before.
+ * Takes the lab down after the tier when this run was its last user, unless CIVIC_LAB_KEEP=1 or the
+ * lab was started from the CLI (`npm run lab -- up`), which stays up.
  */
 export async function teardown(): Promise<void> {
-  if (process.env.CIVIC_LAB_SKIP === '1' || process.env.CIVIC_LAB_KEEP === '1' || !startedHere) return;
-  await labDown({ log: (line) => console.log(`lab: ${line}`) });
+  if (process.env.CIVIC_LAB_SKIP === '1') return;
+  await labRelease({ keep: process.env.CIVIC_LAB_KEEP === '1', log: (line) => console.log(`lab: ${line}`) });
 }

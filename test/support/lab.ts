@@ -1,4 +1,4 @@
-import { labDown, labStatus, labUp, vmState, type LabFolderOptions, type LabStatusReport, type LabUpOptions } from '../lab/lab';
+import { labAcquire, labDown, labRelease, labStatus, labUp, vmState, type LabFolderOptions, type LabStatusReport, type LabUpOptions } from '../lab/lab';
 import type { LabInfo, LabVmInfo } from '../lab/lab-info';
 import { LabError } from '../lab/lab-error';
 import { resolveLabPaths } from '../lab/lab-paths';
@@ -8,7 +8,7 @@ import { guestShell, type GuestExecResult } from '../lab/qga-client';
 import type { LabVmName } from '../lab/vm-catalog';
 import { setTimeout as delay } from 'node:timers/promises';
 
-export { labDown, labStatus, labUp, vmState };
+export { labAcquire, labDown, labRelease, labStatus, labUp, vmState };
 export type { LabFolderOptions, LabStatusReport, LabUpOptions, LabInfo, LabVmInfo, LabVmName, GuestExecResult };
 export type { ForwardedPort, LabSshEndpoint } from '../lab/lab-info';
 export type { LabProcess } from '../lab/process-tools';

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureImage } from '../../lab/image-build';
 import { resolveLabPaths } from '../../lab/lab-paths';
-import { isProcessAlive, labDown, libvirtDomainState, queryVmStatus, readLabInfo, runCommand, type LabInfo } from '../../support/lab';
+import { registerLabUser } from '../../lab/lab-lock';
+import { spawn } from 'node:child_process';
+import { isProcessAlive, labAcquire, labDown, labRelease, libvirtDomainState, queryVmStatus, readLabInfo, runCommand, type LabInfo } from '../../support/lab';
 
 const CLI = join(__dirname, '..', '..', 'lab', 'cli.ts');
 const TSX = join(__dirname, '..', '..', '..', 'node_modules', '.bin', 'tsx');
@@ -64,5 +66,30 @@ describe('lab up / status / down in a private folder', () => {
       const state = vm.kind === 'libvirt' ? await libvirtDomainState(vm.libvirtDomain ?? '') : await queryVmStatus(vm.qmpSocketPath ?? '');
       expect(state, vm.name).toBe('running');
     }
+  });
+});
+
+describe('lab shared by two test runs', () => {
+  it('stays up while another live run uses it and goes down with the last user', async () => {
+    folder = await mkdtemp(join(tmpdir(), 'civic-lab-'));
+    const info = await labAcquire({ labDir: folder, vms: 'lab-web' });
+    // A live stand-in for a second test run.
+    const otherRun = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const otherPid = otherRun.pid ?? 0;
+    const otherExited = new Promise((resolve) => otherRun.once('exit', resolve));
+    try {
+      await registerLabUser(resolveLabPaths(folder).usersDir, otherPid);
+      expect(await labRelease({ labDir: folder })).toBe(false);
+      expect(await queryVmStatus(info.vms[0]?.qmpSocketPath ?? '')).toBe('running');
+    } finally {
+      otherRun.kill('SIGKILL');
+      await otherExited;
+    }
+    expect(await labRelease({ labDir: folder })).toBe(true);
+    for (const process of info.processes) {
+      expect(await isProcessAlive(process), `${process.role} pid ${process.pid}`).toBe(false);
+    }
+    expect(existsSync(folder)).toBe(false);
+    folder = '';
   });
 });
