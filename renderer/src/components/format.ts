@@ -5,11 +5,6 @@ export function formatKiB(kib: number): string {
   return `${(kib / 1024 / 1024).toFixed(2)} GiB`;
 }
 
-/** A size in bytes, in the unit that reads best. */
-export function formatBytes(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : formatKiB(Math.round(bytes / 1024));
-}
-
 /** CPU time as h:mm:ss, or seconds with one decimal under a minute. */
 export function formatCpuSeconds(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(1)} s`;
@@ -26,11 +21,6 @@ export function formatTime(iso: string | null | undefined): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-/** A SHA-256 as `SHA256:` plus its first characters, for a compact display (the full value goes in a title). */
-export function shortHash(hash: string, length = 16): string {
-  return hash.length > length ? `${hash.slice(0, length)}…` : hash;
 }
 
 /** An ISO time as `MM-DD HH:MM:SS` UTC, for dense tables where the year is the capture's. */
