@@ -189,6 +189,7 @@ class CloneOperation:
             else:
                 self._run_precopy()
             self.journal.append("ready", result=self.result)
+            self._progress("ready", 1.0, "Clone %s is running" % self.session.clone_id)
             return self.result
         except BaseException as error:
             self._rollback(error)
@@ -455,6 +456,7 @@ class CloneOperation:
         self.token.check()
         if self.was_running and pause_ms > self.args["maxPauseMs"]:
             self._budget_enforce(pause_ms, "resume")
+        self._progress("switchover", 0.8, "Source resumed after %.1f ms" % pause_ms, sourcePauseMs=round(pause_ms, 1))
         self.result["bytesMoved"] = (info.get("ram") or {}).get("transferred", 0)
         downtime = (monitor.execute("query-migrate") or {}).get("downtime")
         if downtime is not None:
