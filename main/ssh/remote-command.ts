@@ -180,6 +180,8 @@ export async function runRemoteCommand(
     };
     const removeClose = connection.onClose(() => settle(aborting ? cancelled() : lost()));
     signal?.addEventListener('abort', onAbort, { once: true });
+    // The signal may have fired while the channel was opening.
+    if (signal?.aborted) onAbort();
 
     const onOutput = (chunk: Buffer): void => {
       keep(stdout, 'stdout', chunk);

@@ -121,6 +121,8 @@ export async function connectEndpoint(
       options.handshakeTimeoutMs ?? defaults.handshakeTimeoutMs,
     );
     signal?.addEventListener('abort', onAbort, { once: true });
+    // The signal may have fired while the preferred algorithms were read.
+    if (signal?.aborted) return onAbort();
 
     client.on('ready', () => finish());
     client.on('error', (error) => finish(hostKeyFailure ?? auth.failure() ?? toSshFailure(error, label)));

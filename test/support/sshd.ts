@@ -195,18 +195,38 @@ export async function userExists(name: string): Promise<boolean> {
 }
 
 /**
+ * Runs a user-database command, retrying while another process holds /etc/passwd or /etc/shadow.
+ *
+ * Other test files on this machine create users too; the lock is theirs for a moment and there is
+ * no event to wait on, so a few short retries are the only option.
+ */
+async function runUserCommand(file: string, args: readonly string[]): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await run(file, [...args]);
+      return;
+    } catch (error) {
+      const text = String((error as { stderr?: unknown }).stderr ?? '');
+      if (attempt >= 20 || !/lock|try again/i.test(text)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * (attempt + 1)));
+    }
+  }
+}
+
+/**
  * Creates a local test user with a password when it does not exist yet.
  *
  * Returns a function that removes exactly what this call created (nothing when the user existed).
  */
 export async function ensureTestUser(name: string, password: string): Promise<() => Promise<void>> {
+  const setPassword = (): Promise<void> => runUserCommand('sh', ['-c', `echo '${name}:${password}' | chpasswd`]);
   if (await userExists(name)) {
-    await run('sh', ['-c', `echo '${name}:${password}' | chpasswd`]);
+    await setPassword();
     return async () => undefined;
   }
-  await run('useradd', ['--create-home', '--shell', '/bin/sh', name]);
-  await run('sh', ['-c', `echo '${name}:${password}' | chpasswd`]);
+  await runUserCommand('useradd', ['--create-home', '--shell', '/bin/sh', name]);
+  await setPassword();
   return async () => {
-    await run('userdel', ['--force', '--remove', name]).catch(() => undefined);
+    await runUserCommand('userdel', ['--force', '--remove', name]).catch(() => undefined);
   };
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkbenchFailure } from '../../../main/errors';
+import { redact } from '../../../main/logging/redact';
 import { createHostKeyVerifier, type UnknownHostKey } from '../../../main/ssh/host-key-verifier';
 import { fingerprintSha256 } from '../../../main/ssh/known-hosts';
 import { runRemoteChecked } from '../../../main/ssh/remote-command';
@@ -109,6 +110,8 @@ describe('ssh connect against a real sshd', () => {
     connection.close();
     expect(asked.map((request) => request.kind)).toEqual(['passphrase']);
     expect(asked[0]?.prompt).toContain(encryptedKey);
+    // The typed passphrase is now redacted from anything logged.
+    expect(redact(`failed with ${keyPassphrase}`)).toBe('failed with [redacted]');
   });
 
   it('connects through a real ssh-agent', async () => {
