@@ -33,7 +33,11 @@ class CloneEndToEndTest(unittest.TestCase):
         cls.base = qemu_lab.make_base_dir()
         cls.root = os.path.join(cls.base, "root")
         cls.vm = SourceVm(cls.base)
-        cls.pristine = source_facts(cls.vm)
+        try:
+            cls.pristine = source_facts(cls.vm)
+        except BaseException:
+            cls.vm.stop()
+            raise
 
     @classmethod
     def tearDownClass(cls):
