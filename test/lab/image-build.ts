@@ -104,13 +104,36 @@ export async function ensureImage(options: ImageOptions): Promise<LabImage> {
       builtAt: new Date().toISOString(),
     };
     await writeFile(join(work, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    await rm(directory, { recursive: true, force: true });
-    await rename(work, directory);
+    try {
+      await rename(work, directory);
+    } catch (error) {
+      // Another lab folder finished the same build first: keep theirs, VMs may already use it.
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || !existsSync(manifestPath)) throw error;
+      await rm(work, { recursive: true, force: true });
+      log(`image ${cacheKey}: built concurrently elsewhere, reused`);
+      return imageFrom(directory, JSON.parse(await readFile(manifestPath, 'utf8')) as ImageManifest, true);
+    }
     log(`image ${cacheKey}: built in ${manifest.buildSeconds} s`);
+    if (Object.keys(options.versionOverrides ?? {}).length === 0) await pruneOtherImages(imagesRoot, cacheKey, log);
     return imageFrom(directory, manifest, false);
   } catch (error) {
     await rm(work, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * Deletes images built for older package versions or build files once a current one exists.
+ *
+ * Running VMs are unaffected: QEMU reads kernel and initramfs into guest memory at start.
+ * In-progress builds (`.build-*`) are left alone.
+ */
+async function pruneOtherImages(imagesRoot: string, keep: string, log: (line: string) => void): Promise<void> {
+  for (const name of await readdir(imagesRoot)) {
+    if (name === keep || name.startsWith('.')) continue;
+    await rm(join(imagesRoot, name), { recursive: true, force: true });
+    log(`image ${name}: outdated, removed`);
   }
 }
 

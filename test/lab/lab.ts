@@ -12,7 +12,7 @@ import type { ForwardedPort, LabInfo, LabVmInfo } from './lab-info';
 import { resolveLabPaths, runtimeEntries, type LabPaths } from './lab-paths';
 import { emptyState, readState, writeState, type LabOwner, type LabState } from './lab-state';
 import { countLiveUsers, registerLabUser, releaseLabUser, withLabLock } from './lab-lock';
-import { ensureLibvirtd, libvirtDomainState, removeLibvirtVm, startLibvirtVm, waitForLibvirtAgent } from './libvirt-vm';
+import { claimDomainName, ensureLibvirtd, libvirtDomainState, removeLibvirtVm, startLibvirtVm, waitForLibvirtAgent } from './libvirt-vm';
 import { describeProcess, isProcessAlive, readRssBytes, stopProcess, type LabProcess } from './process-tools';
 import { withQga } from './qga-client';
 import { queryVmStatus } from './qmp-client';
@@ -256,6 +256,7 @@ async function startEverything(
     for (const guestPort of spec.forwardedGuestPorts) forwardedPorts.push({ guestPort, hostPort: await findFreePort() });
     const startedAt = performance.now();
     if (spec.kind === 'libvirt') {
+      await claimDomainName(spec.name);
       state.libvirtDomains.push(spec.name);
       await writeState(paths.stateFile, state);
       const pid = await startLibvirtVm({ spec, kernelPath: image.kernelPath, initramfsPath: image.initramfsPath, diskPath, runDir: paths.runDir, logDir: paths.logDir });

@@ -97,7 +97,7 @@ export function domainXml(launch: LibvirtVmLaunch): string {
 
 /** Defines and starts the domain (replacing a leftover one of the same name); returns QEMU's PID. */
 export async function startLibvirtVm(launch: LibvirtVmLaunch): Promise<number> {
-  await removeLibvirtVm(launch.spec.name);
+  await claimDomainName(launch.spec.name);
   const xmlPath = join(launch.runDir, `${launch.spec.name}.xml`);
   await writeFile(xmlPath, domainXml(launch));
   await virsh(['define', xmlPath]);
@@ -108,6 +108,20 @@ export async function startLibvirtVm(launch: LibvirtVmLaunch): Promise<number> {
     await delay(1000);
   }
   return waitForPidFile(`/run/libvirt/qemu/${launch.spec.name}.pid`, 'qemu');
+}
+
+/**
+ * Makes the domain name free for this lab: a stopped leftover is undefined, a running one refused.
+ *
+ * Domain names are machine-wide, so a running one belongs to another lab folder (a lab's own `up`
+ * takes its old VMs down first). Call it before recording the domain, or `down` would destroy theirs.
+ */
+export async function claimDomainName(name: string): Promise<void> {
+  const state = await libvirtDomainState(name);
+  if (state === 'running' || state === 'paused') {
+    throw new LabError(`libvirt domain ${name} already runs`, `run lab down in the lab folder that started it, or: virsh destroy ${name}`);
+  }
+  await removeLibvirtVm(name);
 }
 
 /** Waits until the guest agent answers `guest-ping` through libvirtd. */

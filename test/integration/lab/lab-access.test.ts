@@ -6,7 +6,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   forwardedPort,
   labVm,
+  labUp,
   libvirtAgentCommand,
+  QgaError,
+  QmpError,
+  withQmp,
   libvirtDomainState,
   queryVmStatus,
   readLabInfo,
@@ -107,6 +111,30 @@ describe('lab VMs', () => {
     expect(pong).toEqual({});
     const db = labVm(lab, 'lab-db');
     expect(await libvirtAgentCommand(db.libvirtDomain ?? '', 'guest-ping')).toEqual({});
+  });
+
+  it('turns QMP and qemu-ga error replies into typed errors and frees the socket for the next client', async () => {
+    const web = labVm(lab, 'lab-web');
+    const qmp = web.qmpSocketPath ?? '';
+    const qga = web.qgaSocketPath ?? '';
+    const failure = await withQmp(qmp, (client) => client.execute('no-such-command')).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(QmpError);
+    expect((failure as InstanceType<typeof QmpError>).errorClass).toBe('CommandNotFound');
+    await expect(withQmp(qmp, () => Promise.reject(new Error('caller failed')))).rejects.toThrow('caller failed');
+    expect(await withQmp(qmp, (client) => client.execute('query-status'))).toMatchObject({ status: 'running' });
+    await expect(withQga(qga, (client) => client.execute('guest-no-such-command'))).rejects.toBeInstanceOf(QgaError);
+    await expect(withQga(qga, () => Promise.reject(new Error('caller failed')))).rejects.toThrow('caller failed');
+    expect(await withQga(qga, (client) => client.execute('guest-ping'))).toEqual({});
+  });
+
+  it('refuses to start a second lab-db while the shared one runs', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'civic-lab-'));
+    try {
+      await expect(labUp({ labDir: folder, vms: 'lab-db' })).rejects.toThrow(/lab-db already runs/);
+      expect(await libvirtDomainState('lab-db')).toBe('running');
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 
   it('serves the CGI page of lab-web through its forwarded port', async () => {
