@@ -141,47 +141,122 @@ def event_time(event):
     return stamp.get("seconds", 0) + stamp.get("microseconds", 0) / 1e6
 
 
+VIRSH_PROMPT = b"virsh # "
+
+
 class VirshMonitor:
     """QMP for a libvirt domain through `virsh qemu-monitor-command` (libvirtd owns the socket).
 
-    No events: callers poll. libvirt marks the domain tainted (custom-monitor), which is documented.
+    Commands go through one long-lived `virsh` shell, so a command inside the source pause costs
+    milliseconds rather than a process start; commands passing descriptors use a one-off `virsh
+    --pass-fds`. No events: callers poll. libvirt marks the domain tainted (custom-monitor).
     """
 
-    def __init__(self, domain, token=None, virsh="virsh"):
+    def __init__(self, domain, token=None, virsh="virsh", uri="qemu:///system"):
         self.domain = domain
         self.token = token
         self.events = []
         self._virsh = virsh
+        self._uri = uri
+        self._shell = None
+        self._buffer = b""
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
+        self.close()
         return False
 
     def close(self):
-        """Nothing to release: each command is its own virsh run."""
+        """End the virsh shell (idempotent)."""
+        shell, self._shell = self._shell, None
+        if shell is not None:
+            try:
+                shell.stdin.close()
+            except OSError:
+                pass
+            try:
+                shell.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                shell.kill()
+                shell.wait()
+            shell.stdout.close()
 
     def execute(self, command, arguments=None, timeout=30.0, fds=None):
-        """Run one QMP command through virsh; fds go through `--pass-fds`."""
+        """Run one QMP command; returns its `return` value or raises QmpError."""
         message = {"execute": command}
         if arguments:
             message["arguments"] = arguments
-        argv = [self._virsh, "-c", "qemu:///system", "qemu-monitor-command"]
+        text = json.dumps(message)
         if fds:
-            argv += ["--pass-fds", ",".join(str(fd) for fd in fds)]
-        argv += ["--", self.domain, json.dumps(message)]
+            output = self._run_once(text, fds, timeout)
+        else:
+            output = self._run_in_shell(text, timeout)
+        return self._parse(command, output)
+
+    def _run_once(self, text, fds, timeout):
+        argv = [self._virsh, "-q", "-c", self._uri, "qemu-monitor-command", "--pass-fds",
+                ",".join(str(fd) for fd in fds), "--", self.domain, text]
         try:
-            completed = subprocess.run(argv, capture_output=True, timeout=timeout, pass_fds=tuple(fds or ()))
+            completed = subprocess.run(argv, capture_output=True, timeout=timeout, pass_fds=tuple(fds))
         except subprocess.TimeoutExpired:
-            raise failed("virsh qemu-monitor-command %s timed out." % command, domain=self.domain)
-        if completed.returncode != 0:
-            raise failed("virsh qemu-monitor-command failed: %s" % completed.stderr.decode("utf-8", "replace").strip(),
-                         domain=self.domain, command=command)
-        reply = json.loads(completed.stdout.decode("utf-8"))
-        if "error" in reply:
-            raise QmpError(command, reply["error"])
-        return reply.get("return")
+            raise failed("virsh qemu-monitor-command timed out.", domain=self.domain)
+        return completed.stdout + completed.stderr
+
+    def _run_in_shell(self, text, timeout):
+        if self._shell is None:
+            self._shell = subprocess.Popen([self._virsh, "-q", "-c", self._uri], stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            self._buffer = b""
+        # Single quotes make virsh take the JSON literally; a quote inside it becomes a JSON escape.
+        line = "qemu-monitor-command %s '%s'\n" % (self.domain, text.replace("'", "\\u0027"))
+        try:
+            self._shell.stdin.write(line.encode("utf-8"))
+            self._shell.stdin.flush()
+        except OSError:
+            self.close()
+            raise failed("The virsh shell ended.", domain=self.domain)
+        return self._read_until_prompt(time.monotonic() + timeout)
+
+    def _read_until_prompt(self, deadline):
+        import select
+        fd = self._shell.stdout.fileno()
+        while True:
+            # The reply ends at the next prompt that follows a line of output.
+            index = self._buffer.find(VIRSH_PROMPT, 1)
+            if index > 0 and (b"{" in self._buffer[:index] or b"error" in self._buffer[:index]):
+                output, self._buffer = self._buffer[:index], self._buffer[index + len(VIRSH_PROMPT):]
+                return output
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.close()
+                raise failed("virsh did not answer in time.", domain=self.domain)
+            ready, _, _ = select.select([fd], [], [], min(remaining, 0.2))
+            if self.token is not None:
+                self.token.check()
+            if ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    output = self._buffer
+                    self.close()
+                    return output
+                self._buffer += chunk
+
+    def _parse(self, command, output):
+        text = output.decode("utf-8", "replace")
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith(VIRSH_PROMPT.decode()):
+                line = line[len(VIRSH_PROMPT):].strip()
+            if line.startswith("{") and not line.startswith('{"execute"'):
+                reply = json.loads(line)
+                if "error" in reply:
+                    raise QmpError(command, reply["error"])
+                return reply.get("return")
+        errors = [line.strip() for line in text.splitlines() if line.strip().startswith("error")]
+        raise failed("virsh qemu-monitor-command %s failed: %s" % (command, " ".join(errors) or text.strip()[:500]),
+                     domain=self.domain, command=command)
 
     def wait_event(self, names, timeout):
         """Events are not available through virsh; callers poll instead."""
