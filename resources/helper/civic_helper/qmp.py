@@ -31,6 +31,7 @@ class QmpClient:
         self.token = token
         self.events = []
         self._buffer = b""
+        self._next_id = 0
         self._sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self._sock.settimeout(timeout)
         try:
@@ -92,7 +93,10 @@ class QmpClient:
 
     def execute(self, command, arguments=None, timeout=30.0, fds=None):
         """Run a command and return its `return` value; raise QmpError on an error reply."""
-        message = {"execute": command}
+        # A unique id lets a reply left over from an interrupted command be recognised and skipped.
+        self._next_id += 1
+        request_id = "civic-%d" % self._next_id
+        message = {"execute": command, "id": request_id}
         if arguments:
             message["arguments"] = arguments
         data = json.dumps(message).encode("utf-8") + b"\n"
@@ -104,6 +108,8 @@ class QmpClient:
             reply = self._read_message(timeout)
             if "event" in reply:
                 self.events.append(reply)
+                continue
+            if reply.get("id") != request_id:
                 continue
             if "error" in reply:
                 raise QmpError(command, reply["error"])
