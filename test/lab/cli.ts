@@ -42,8 +42,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       } else {
         console.log(`cache key (running image): ${report.info.cacheKey}`);
         console.log(sshCommand(report.info));
-        console.log(`jump host: 127.0.0.1:${report.info.jumpHost.port} (ssh -J root@127.0.0.1:${report.info.jumpHost.port})`);
-        if (report.info.guestSsh) console.log(`lab-ssh guest: ssh -p ${report.info.guestSsh.port} root@127.0.0.1 (same key, same known_hosts)`);
+        const config = report.info.ssh.sshConfigPath;
+        console.log(`jump host: 127.0.0.1:${report.info.jumpHost.port}; through it: ssh -F ${config} civic-lab-via-jump`);
+        if (report.info.guestSsh) console.log(`lab-ssh guest: 127.0.0.1:${report.info.guestSsh.port}; ssh -F ${config} civic-lab-guest`);
       }
       for (const vm of report.vms) {
         const detail = report.info?.vms.find((entry) => entry.name === vm.name);

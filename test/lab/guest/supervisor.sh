@@ -1,5 +1,5 @@
 #!/bin/sh
-# Restarts its child like a real supervisor; the trailing commands stop the shell from exec'ing.
+# Restarts its child like a real supervisor would: init -> supervisor -> tier2 -> tier3 -> sleep.
 while true; do
   /bin/sh /lab/tier2.sh
   sleep 5
