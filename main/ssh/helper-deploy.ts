@@ -116,8 +116,10 @@ async function remoteHashes(connection: SshConnection, dir: string, paths: reado
 function openSftp(connection: SshConnection): Promise<SFTPWrapper> {
   return new Promise((resolve, reject) => {
     connection.client.sftp((error, sftp) => {
-      if (error) reject(new WorkbenchFailure('HELPER_DEPLOY_FAILED', `SFTP is not available on ${connection.label}.`, { cause: error }));
-      else resolve(sftp);
+      if (error) return reject(new WorkbenchFailure('HELPER_DEPLOY_FAILED', `SFTP is not available on ${connection.label}.`, { cause: error }));
+      // Failures surface through each call's callback; an unheard 'error' event would end the process.
+      sftp.on('error', () => undefined);
+      resolve(sftp);
     });
   });
 }

@@ -84,6 +84,7 @@ function execAndForget(connection: SshConnection, command: string): Promise<void
       connection.client.exec(command, (error, channel) => {
         if (error) return resolve();
         channel.on('close', () => resolve());
+        channel.on('error', () => resolve());
         channel.resume();
         channel.stderr.resume();
         channel.end();
@@ -209,6 +210,9 @@ export async function runRemoteCommand(
       exitCode = typeof code === 'number' ? code : null;
       exitSignal = signalName ?? null;
     });
+    // A channel error comes with (or before) the link going away; 'close' or the connection's close settles.
+    channel.on('error', () => undefined);
+    channel.stderr.on('error', () => undefined);
     channel.on('close', () => {
       channelClosed = true;
       wakeOnClose?.();

@@ -141,7 +141,13 @@ export async function startSshd(options: SshdOptions = {}): Promise<RunningSshd>
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         // Per-connection children outlive the listener; end them too so no stray sshd is left.
-        for (const childPid of await childrenOf(pid)) process.kill(childPid, 'SIGTERM');
+        for (const childPid of await childrenOf(pid)) {
+          try {
+            process.kill(childPid, 'SIGTERM');
+          } catch {
+            // It ended between the listing and the kill.
+          }
+        }
         child.kill('SIGTERM');
         await exited;
       }
@@ -229,4 +235,17 @@ export async function ensureTestUser(name: string, password: string): Promise<()
   return async () => {
     await runUserCommand('userdel', ['--force', '--remove', name]).catch(() => undefined);
   };
+}
+
+/** Runs every cleanup step even when one fails, then reports the first failure. */
+export async function cleanupAll(steps: ReadonlyArray<() => unknown>): Promise<void> {
+  let first: unknown;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  if (first !== undefined) throw first;
 }

@@ -7,7 +7,7 @@ import { helperHello } from '../../../main/ssh/helper-handshake';
 import { createHostKeyVerifier } from '../../../main/ssh/host-key-verifier';
 import { runRemoteChecked, runRemoteCommand } from '../../../main/ssh/remote-command';
 import { openSshConnection, type SshConnection } from '../../../main/ssh/ssh-connect';
-import { ensureTestUser, generateKey, makeTempDir, startSshd, type RunningSshd } from '../../support/sshd';
+import { cleanupAll, ensureTestUser, generateKey, makeTempDir, startSshd, type RunningSshd } from '../../support/sshd';
 
 const deployUser = 'civic-deploytest';
 
@@ -58,15 +58,19 @@ describe('helper deployment over SFTP to a real sshd', () => {
     bundle = await loadHelperBundle(helper, '1.2.3');
   });
 
-  afterAll(async () => {
-    if (connection && !connection.closed) {
-      await removeHelper(connection).catch(() => undefined);
-      connection.close();
-    }
-    await sshd?.stop();
-    await removeUser();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() =>
+    cleanupAll([
+      async () => {
+        if (connection && !connection.closed) {
+          await removeHelper(connection).catch(() => undefined);
+          connection.close();
+        }
+      },
+      () => sshd?.stop(),
+      () => removeUser(),
+      () => rm(dir, { recursive: true, force: true }),
+    ]),
+  );
 
   it('ships every file but tests/ and __pycache__/', () => {
     expect(bundle.files.map((file) => file.path)).toEqual([

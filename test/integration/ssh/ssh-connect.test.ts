@@ -10,7 +10,7 @@ import { fingerprintSha256 } from '../../../main/ssh/known-hosts';
 import { runRemoteChecked } from '../../../main/ssh/remote-command';
 import type { SecretRequest } from '../../../main/ssh/ssh-auth';
 import { openSshConnection, type SshConnectOptions, type SshEndpoint } from '../../../main/ssh/ssh-connect';
-import { ensureTestUser, generateKey, makeTempDir, startAgent, startSshd, type RunningSshd } from '../../support/sshd';
+import { cleanupAll, ensureTestUser, generateKey, makeTempDir, startAgent, startSshd, type RunningSshd } from '../../support/sshd';
 
 const run = promisify(execFile);
 
@@ -59,12 +59,14 @@ describe('ssh connect against a real sshd', () => {
     });
   });
 
-  afterAll(async () => {
-    await sshd?.stop();
-    await removeUser();
-    await rm(dir, { recursive: true, force: true });
-    for (const caseDir of caseDirs) await rm(caseDir, { recursive: true, force: true });
-  });
+  afterAll(() =>
+    cleanupAll([
+      () => sshd?.stop(),
+      () => removeUser(),
+      () => rm(dir, { recursive: true, force: true }),
+      ...caseDirs.map((caseDir) => () => rm(caseDir, { recursive: true, force: true })),
+    ]),
+  );
 
   /** Options with fresh known_hosts files that already trust the server, and a recording prompt. */
   async function trustedOptions(answers: Record<string, string | null> = {}) {
@@ -249,13 +251,11 @@ describe('ssh connect against a real sshd', () => {
       target = await startSshd({ authorizedKeys: [publicKey] });
     });
 
-    afterAll(async () => {
-      await target?.stop();
-      await jump?.stop();
-    });
+    afterAll(() => cleanupAll([() => target?.stop(), () => jump?.stop()]));
 
     it('verifies both hops and runs on the target', async () => {
       const caseDir = await makeTempDir('civic-ssh-jump-');
+      caseDirs.push(caseDir);
       const appKnownHosts = join(caseDir, 'known_hosts');
       const unknown: UnknownHostKey[] = [];
       const options: SshConnectOptions = {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionStateEvent } from '../../../preload/api';
 import type { UnknownHostKey } from '../../../main/ssh/host-key-verifier';
 import { createSshService, type SshService } from '../../../main/ssh/ssh-service';
-import { generateKey, makeTempDir, startSshd, type RunningSshd } from '../../support/sshd';
+import { cleanupAll, generateKey, makeTempDir, startSshd, type RunningSshd } from '../../support/sshd';
 
 const run = promisify(execFile);
 
@@ -51,16 +51,19 @@ describe('the SSH service from ~/.ssh/config to a deployed helper', () => {
     });
   });
 
-  afterAll(async () => {
-    if (service) {
-      await service.removeHelper('ssh-config:lab').catch(() => undefined);
-      service.close();
-    }
-    await target?.stop();
-    await jump?.stop();
-    await rm(home, { recursive: true, force: true });
-    if (!cacheExisted) await rm(cacheRoot, { recursive: true, force: true });
-  });
+  afterAll(() =>
+    cleanupAll([
+      async () => {
+        if (!service) return;
+        await service.removeHelper('ssh-config:lab').catch(() => undefined);
+        service.close();
+      },
+      () => target?.stop(),
+      () => jump?.stop(),
+      () => rm(home, { recursive: true, force: true }),
+      () => (cacheExisted ? undefined : rm(cacheRoot, { recursive: true, force: true })),
+    ]),
+  );
 
   it('lists hosts from the config with its Include', async () => {
     expect(await service.listHosts()).toEqual([

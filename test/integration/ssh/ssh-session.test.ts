@@ -11,7 +11,7 @@ import { runRemoteChecked, runRemoteCommand } from '../../../main/ssh/remote-com
 import { quoteCommand } from '../../../main/ssh/shell-quote';
 import { openSshConnection, type SshConnectOptions, type SshConnection } from '../../../main/ssh/ssh-connect';
 import { runPrivileged } from '../../../main/ssh/sudo';
-import { ensureTestUser, generateKey, makeTempDir, startSshd, type RunningSshd } from '../../support/sshd';
+import { cleanupAll, ensureTestUser, generateKey, makeTempDir, startSshd, type RunningSshd } from '../../support/sshd';
 
 const run = promisify(execFile);
 const sudoUser = 'civic-sudotest';
@@ -82,12 +82,14 @@ describe('ssh sessions against a real sshd', () => {
     };
   });
 
-  afterAll(async () => {
-    await sshd?.stop();
-    if (createdSudoers) await rm(sudoersFile, { force: true });
-    await removeUser();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() =>
+    cleanupAll([
+      () => sshd?.stop(),
+      () => (createdSudoers ? rm(sudoersFile, { force: true }) : undefined),
+      () => removeUser(),
+      () => rm(dir, { recursive: true, force: true }),
+    ]),
+  );
 
   const connect = (user = 'root'): Promise<SshConnection> =>
     openSshConnection({ jumps: [], target: { host: '127.0.0.1', port: sshd.port, user, identityFiles: [key] } }, options);
