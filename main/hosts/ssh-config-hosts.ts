@@ -36,7 +36,7 @@ export async function expandGlobPath(path: string): Promise<string[]> {
         next.push(join(base, segment));
         continue;
       }
-      let names: string[] = [];
+      let names: string[];
       try {
         names = await readdir(base);
       } catch {
