@@ -8,7 +8,7 @@ import signal
 import subprocess
 import unittest
 
-from civic_helper.journal import CLONE_PHASES_BACKGROUND, CLONE_PHASES_PRECOPY, PAUSE_FAULT_POINTS
+from civic_helper.journal import CLONE_PHASES_BACKGROUND, CLONE_PHASES_PRECOPY
 from civic_helper.qmp import QmpClient
 
 from . import qemu_lab

@@ -44,6 +44,7 @@ DOMAIN_XML = """<domain type='qemu'>
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
     <graphics type='vnc' listen='127.0.0.1' autoport='yes'/>
   </devices>
+  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
 </domain>
 """
 
