@@ -142,6 +142,33 @@ class CloneEndToEndTest(unittest.TestCase):
         self.assertEqual(missing.error["code"], "NOT_FOUND")
         self.assert_pristine()
 
+    def test_gc_lists_and_removes_only_what_carries_our_marker(self):
+        # A destroy killed after its last record leaves a finished folder behind.
+        first = self.clone("precopy")
+        killed = self.helper("destroy", {"cloneId": first.result["cloneId"]}, fault="done:kill")
+        self.assertEqual(killed.returncode, -signal.SIGKILL)
+        foreign = os.path.join(self.root, "not-ours")
+        os.mkdir(foreign)
+        listing = self.helper("gc", {})
+        self.assertEqual([(s["cloneId"], s["state"], s["action"]) for s in listing.result["sessions"]],
+                         [(first.result["cloneId"], "destroyed", "removable")])
+        removed = self.helper("gc", {"remove": True})
+        self.assertEqual(removed.result["sessions"][0]["action"], "removed")
+        self.assertTrue(os.path.isdir(foreign))
+        os.rmdir(foreign)
+        # A clone whose session folder vanished is an orphan process: gc kills it.
+        second = self.clone("precopy")
+        folder = os.path.join(self.root, second.result["cloneId"])
+        aside = folder + ".aside"
+        os.rename(folder, aside)
+        orphans = self.helper("gc", {"remove": True}).result["orphanProcesses"]
+        self.assertEqual([(o["pid"], o["action"]) for o in orphans], [(second.result["clonePid"], "killed")])
+        self.assertEqual(clone_processes_under(self.root), [])
+        os.rename(aside, folder)
+        recovered = self.helper("recover", {})
+        self.assertEqual([s["outcome"] for s in recovered.result["sessions"]], ["recovered"])
+        self.assert_pristine()
+
     # -- faults ---------------------------------------------------------------------------------
 
     def test_helper_killed_at_every_phase_then_recover(self):
