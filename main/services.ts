@@ -1,11 +1,30 @@
 import { access } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { AppInfo, CaptureOverview, Finding, HostEntry, ProcessRow, TransportKind } from '../preload/api';
+import type {
+  AppInfo,
+  ArtifactView,
+  CaptureDiff,
+  CaptureFacts,
+  CaptureOverview,
+  ExportFormat,
+  ExportResult,
+  Finding,
+  HostEntry,
+  ProcessDetailRecord,
+  ProcessRow,
+  ProcessWindow,
+  ProcessWindowQuery,
+  SocketRecord,
+  TransportKind,
+  TriageRecord,
+  TriageState,
+} from '../preload/api';
 import { appVersion, productName } from './app/app-version';
 import { createCaptureService, type CaptureService } from './captures/capture-service';
 import { createEventBus, type EventBus } from './contract/event-bus';
 import { WorkbenchFailure } from './errors';
 import { createJobRunner, type JobRunner } from './jobs/job-runner';
+import { createReviewQueries } from './review/review-queries';
 import { createRecentCaptures, type RecentCaptures } from './storage/recent-captures';
 
 /** What the adapters provide to the services. */
@@ -17,6 +36,10 @@ export interface ServiceDependencies {
   /** A native "open capture" dialog; absent in web mode and the CLI. */
   readonly pickCapturePath?: () => Promise<string | null>;
   readonly captures?: CaptureService;
+  /** A native "save report" dialog; absent in web mode, where exports come back as downloads. */
+  readonly pickExportPath?: (suggestedName: string) => Promise<string | null>;
+  /** The capture named on the command line at launch (`captureFromArgv`). */
+  readonly launchCapturePath?: string | null;
 }
 
 /** App-level facts and adapter-provided actions. */
@@ -32,6 +55,16 @@ export interface ReviewService {
   close(handle: string): Promise<null>;
   processes(handle: string): Promise<readonly ProcessRow[]>;
   findings(handle: string): Promise<readonly Finding[]>;
+  launchCapturePath(): Promise<string | null>;
+  queryProcesses(query: ProcessWindowQuery): Promise<ProcessWindow>;
+  processDetail(handle: string, pid: number, revealSecrets: boolean): Promise<ProcessDetailRecord>;
+  facts(handle: string): Promise<CaptureFacts>;
+  sockets(handle: string): Promise<readonly SocketRecord[]>;
+  triage(handle: string): Promise<TriageRecord>;
+  setTriage(handle: string, change: { readonly findingId: string; readonly state: TriageState; readonly note: string }): Promise<TriageRecord>;
+  compare(before: string, after: string): Promise<CaptureDiff>;
+  exportReport(handle: string, format: ExportFormat): Promise<ExportResult>;
+  readArtifact(handle: string, path: string, offset: number): Promise<ArtifactView>;
 }
 
 /** The host inventory. */
@@ -62,6 +95,11 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
   const jobs = createJobRunner((job) => events.emit('jobProgress', { job }));
   const recent = createRecentCaptures(deps.appDataDir);
   const captures = deps.captures ?? createCaptureService();
+  const reviewQueries = createReviewQueries({
+    captures,
+    appDataDir: deps.appDataDir,
+    ...(deps.pickExportPath ? { pickExportPath: deps.pickExportPath } : {}),
+  });
 
   const app: AppService = {
     async info() {
@@ -113,6 +151,16 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     async findings(handle) {
       return captures.findings(handle);
     },
+    launchCapturePath: async () => deps.launchCapturePath ?? null,
+    queryProcesses: async (query) => reviewQueries.queryProcesses(query),
+    processDetail: async (handle, pid, revealSecrets) => reviewQueries.processDetail(handle, pid, revealSecrets),
+    facts: async (handle) => reviewQueries.facts(handle),
+    sockets: async (handle) => reviewQueries.sockets(handle),
+    triage: (handle) => reviewQueries.triage(handle),
+    setTriage: (handle, change) => reviewQueries.setTriage(handle, change),
+    compare: async (before, after) => reviewQueries.compare(before, after),
+    exportReport: (handle, format) => reviewQueries.exportReport(handle, format),
+    readArtifact: (handle, path, offset) => reviewQueries.readArtifact(handle, path, offset),
   };
 
   const hosts: HostService = {

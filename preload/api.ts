@@ -251,6 +251,190 @@ export interface ProcessQuery {
   readonly handle: string;
 }
 
+/** A socket of a capture, made safe to show. */
+export interface SocketRecord {
+  readonly protocol: string;
+  readonly state: string;
+  readonly localAddress: GuestText;
+  readonly localPort: number | null;
+  readonly remoteAddress: GuestText | null;
+  readonly remotePort: number | null;
+  readonly pid: number | null;
+  /** The owning process's name, when the pid is in the capture. */
+  readonly processName?: GuestText;
+}
+
+/** Columns the process table sorts by. */
+export type ProcessSortKey = 'pid' | 'name' | 'user' | 'cpu' | 'rss' | 'start' | 'threads' | 'exe' | 'flags';
+
+/** Filters of a process window; every one set must hold. */
+export interface ProcessFilters {
+  readonly flaggedOnly?: boolean;
+  /** Exact user name (as shown). */
+  readonly user?: string;
+  /** Only processes with a listening socket. */
+  readonly listeningOnly?: boolean;
+}
+
+/** A window of the process table, computed in main so the renderer never holds every process. */
+export interface ProcessWindowQuery {
+  readonly handle: string;
+  /** Matched against name, argv, exe, pid and user; empty matches all. */
+  readonly search: string;
+  /** Treat `search` as a regular expression (case-insensitive). */
+  readonly regex: boolean;
+  readonly filters: ProcessFilters;
+  readonly sort: { readonly key: ProcessSortKey; readonly descending: boolean };
+  /** `tree` nests children under parents (siblings sorted); `flat` sorts every row. */
+  readonly mode: 'tree' | 'flat';
+  /** Pids whose children are hidden (tree mode). */
+  readonly collapsed: readonly number[];
+  readonly offset: number;
+  readonly limit: number;
+  /** Reports the row index of this pid in the result, when it is there. */
+  readonly locatePid?: number;
+}
+
+/** One row of a process window. */
+export interface ProcessWindowRow {
+  readonly process: ProcessRow;
+  readonly depth: number;
+  readonly hasChildren: boolean;
+  readonly expanded: boolean;
+  /** False for ancestors shown only to place a match in the tree. */
+  readonly matches: boolean;
+  readonly listening: boolean;
+}
+
+/** The rows from `offset`, with the size of the whole result. */
+export interface ProcessWindow {
+  readonly offset: number;
+  readonly rows: readonly ProcessWindowRow[];
+  /** Rows in the whole result (matches and their context). */
+  readonly total: number;
+  /** Processes that match the search and filters. */
+  readonly matching: number;
+  readonly processCount: number;
+  /** Why the search could not run (invalid or too slow a regex); the rows are then unfiltered by it. */
+  readonly searchError: string | null;
+  readonly locatedIndex: number | null;
+}
+
+/** One environment variable of a process. */
+export interface EnvironmentEntry {
+  readonly name: GuestText;
+  readonly value: GuestText;
+  /** The value is hidden because the name looks like a secret. */
+  readonly redacted: boolean;
+}
+
+/** Everything a capture holds about one process. */
+export interface ProcessDetailRecord {
+  readonly process: ProcessRow;
+  /** Root first, the parent last. */
+  readonly ancestors: readonly number[];
+  readonly childCount: number;
+  readonly cwd: GuestText | null;
+  readonly kernelThread: boolean;
+  /** `null` when the capture did not collect the environment. */
+  readonly environment: readonly EnvironmentEntry[] | null;
+  readonly secretsRevealed: boolean;
+  readonly sockets: readonly SocketRecord[];
+  readonly findings: readonly Finding[];
+  /** Evidence kinds this capture has no artifact for (shown as "not collected"). */
+  readonly notCollected: readonly string[];
+  /** Artifacts about this process (core dumps, traces), listed but never sent as bytes. */
+  readonly artifacts: readonly ArtifactRecord[];
+}
+
+/** One bar of the process start histogram. */
+export interface TimelineBucket {
+  readonly start: string;
+  readonly end: string;
+  readonly count: number;
+}
+
+/** Facts for the filters, the timeline and the sockets view. */
+export interface CaptureFacts {
+  readonly users: readonly string[];
+  readonly listeningCount: number;
+  readonly socketCount: number;
+  readonly processStarts: readonly TimelineBucket[];
+  /** Processes without a start time (kernel threads, or not collected). */
+  readonly unknownStarts: number;
+  /** Metrics series; empty when the capture collected none. */
+  readonly metrics: readonly { readonly name: string; readonly points: readonly { readonly at: string; readonly value: number }[] }[];
+}
+
+/** What an analyst decided about a finding. */
+export type TriageState = 'new' | 'confirmed' | 'false-positive';
+
+/** The triage of one finding. */
+export interface FindingTriage {
+  readonly findingId: string;
+  readonly state: TriageState;
+  readonly note: string;
+  readonly updatedAt: string;
+}
+
+/** Triage of a capture, kept in a sidecar file, never inside the sealed bundle. */
+export interface TriageRecord {
+  /** Where it is kept: beside the capture, or in the app data folder when that is read-only. */
+  readonly location: 'beside-capture' | 'app-data';
+  readonly path: string;
+  readonly entries: readonly FindingTriage[];
+}
+
+/** A process present in both captures whose identity matched but whose fields differ. */
+export interface ProcessChange {
+  readonly before: ProcessRow;
+  readonly after: ProcessRow;
+  readonly fields: readonly string[];
+}
+
+/** Added and removed items of one kind, capped; the counts are exact. */
+export interface DiffList<T> {
+  readonly added: readonly T[];
+  readonly removed: readonly T[];
+  readonly addedCount: number;
+  readonly removedCount: number;
+}
+
+/** The difference between two captures. */
+export interface CaptureDiff {
+  readonly before: { readonly handle: string; readonly title: string };
+  readonly after: { readonly handle: string; readonly title: string };
+  readonly processes: DiffList<ProcessRow> & { readonly changed: readonly ProcessChange[]; readonly changedCount: number };
+  readonly sockets: DiffList<SocketRecord>;
+  /** Distinct executables. */
+  readonly modules: DiffList<GuestText>;
+  readonly findings: DiffList<Finding>;
+}
+
+/** Formats a report exports to. */
+export type ExportFormat = 'html' | 'json' | 'csv';
+
+/** An export: saved by main to a path, or handed back as a download when there is no save dialog. */
+export interface ExportResult {
+  readonly fileName: string;
+  readonly mediaType: string;
+  readonly savedTo?: string;
+  /** The report itself, when there was no save dialog (web mode). */
+  readonly content?: string;
+  /** `true` when the user cancelled the save dialog. */
+  readonly cancelled?: boolean;
+}
+
+/** A window of an artifact's bytes, shown as escaped text or hex; never executed, never linked. */
+export interface ArtifactView {
+  readonly path: string;
+  readonly size: number;
+  readonly offset: number;
+  readonly kind: 'text' | 'hex';
+  readonly text: string;
+  readonly truncated: boolean;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Hosts (inventory grows in the SSH work; the shape is fixed here)
 // ---------------------------------------------------------------------------------------------
@@ -307,6 +491,25 @@ export interface WorkbenchApi {
   closeCapture(args: { readonly handle: string }): Promise<Result<null>>;
   getProcesses(args: ProcessQuery): Promise<Result<readonly ProcessRow[]>>;
   getFindings(args: { readonly handle: string }): Promise<Result<readonly Finding[]>>;
+  /** The capture named on the command line at launch, if any. */
+  getLaunchCapturePath(): Promise<Result<string | null>>;
+  /** A window of the process table (search, filters, sort and tree computed in main). */
+  queryProcesses(args: ProcessWindowQuery): Promise<Result<ProcessWindow>>;
+  /** Every field of one process; secrets in its environment stay hidden unless asked for. */
+  getProcessDetail(args: { readonly handle: string; readonly pid: number; readonly revealSecrets: boolean }): Promise<Result<ProcessDetailRecord>>;
+  getCaptureFacts(args: { readonly handle: string }): Promise<Result<CaptureFacts>>;
+  getSockets(args: { readonly handle: string }): Promise<Result<readonly SocketRecord[]>>;
+  getTriage(args: { readonly handle: string }): Promise<Result<TriageRecord>>;
+  setTriage(args: {
+    readonly handle: string;
+    readonly findingId: string;
+    readonly state: TriageState;
+    readonly note: string;
+  }): Promise<Result<TriageRecord>>;
+  compareCaptures(args: { readonly before: string; readonly after: string }): Promise<Result<CaptureDiff>>;
+  exportReport(args: { readonly handle: string; readonly format: ExportFormat }): Promise<Result<ExportResult>>;
+  /** A capped window of one artifact; memory and core dumps are refused. */
+  readArtifact(args: { readonly handle: string; readonly path: string; readonly offset: number }): Promise<Result<ArtifactView>>;
 
   listHosts(): Promise<Result<readonly HostEntry[]>>;
 

@@ -1,17 +1,9 @@
-import type { Finding, GuestText, ProcessRow } from '../../preload/api';
+import type { Finding, ProcessRow, SocketRecord } from '../../preload/api';
 import type { StoredFinding, StoredProcess, StoredSocket } from '../bundle/bundle-schema';
 import { safeText, toGuestText } from './guest-text';
 
 /** One socket of a capture, made safe to show. */
-export interface SocketRow {
-  readonly protocol: string;
-  readonly state: string;
-  readonly localAddress: GuestText;
-  readonly localPort: number | null;
-  readonly remoteAddress: GuestText | null;
-  readonly remotePort: number | null;
-  readonly pid: number | null;
-}
+export type SocketRow = SocketRecord;
 
 /** Rule ids of the findings about each pid. */
 export function flagsByPid(findings: readonly StoredFinding[]): Map<number, string[]> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CaptureOverview, Finding, IntegrityReport, ProcessRow, Provenance, WorkbenchError } from '../../preload/api';
 import { openBundle, type BundleDocument, type DocumentRole, type OpenedBundle } from '../bundle/bundle-reader';
+import type { StoredProcess } from '../bundle/bundle-schema';
 import { WorkbenchFailure, throwIfAborted } from '../errors';
 import { flagsByPid, toFinding, toProcessRow, toSocketRow, type SocketRow } from './capture-rows';
 import { safeText } from './guest-text';
@@ -25,11 +26,18 @@ export interface CaptureService {
   processes(handle: string): ProcessRow[];
   findings(handle: string): Finding[];
   sockets(handle: string): SocketRow[];
+  /** Everything loaded for an open capture, for the review queries. */
+  capture(handle: string): OpenCapture;
+  /** Called with the handle whenever a capture closes, so derived state can be dropped. */
+  onClose(listener: (handle: string) => void): void;
 }
 
-interface OpenCapture {
+/** An open capture: display rows, and the stored processes for the fields rows do not carry. */
+export interface OpenCapture {
   readonly overview: CaptureOverview;
   readonly processes: ProcessRow[];
+  /** Same order as `processes`. */
+  readonly stored: readonly StoredProcess[];
   readonly findings: Finding[];
   readonly sockets: SocketRow[];
 }
@@ -76,6 +84,7 @@ async function loadDocument<R extends DocumentRole>(
 /** Creates the capture service; handles are valid until closed or the app ends. */
 export function createCaptureService(): CaptureService {
   const captures = new Map<string, OpenCapture>();
+  const closeListeners: ((handle: string) => void)[] = [];
 
   const get = (handle: string): OpenCapture => {
     const capture = captures.get(handle);
@@ -119,6 +128,7 @@ export function createCaptureService(): CaptureService {
         captures.set(handle, {
           overview,
           processes: processRows,
+          stored: processes?.processes ?? [],
           findings: findingRows,
           sockets: (sockets?.sockets ?? []).map(toSocketRow),
         });
@@ -131,6 +141,11 @@ export function createCaptureService(): CaptureService {
     close(handle) {
       get(handle);
       captures.delete(handle);
+      for (const listener of closeListeners) listener(handle);
+    },
+    capture: (handle) => get(handle),
+    onClose(listener) {
+      closeListeners.push(listener);
     },
     overview: (handle) => get(handle).overview,
     processes: (handle) => get(handle).processes,

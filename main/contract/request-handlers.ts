@@ -24,6 +24,23 @@ function handler<Schema extends z.ZodType>(
 const path = z.string().min(1).max(4096);
 const handle = z.string().min(1).max(128);
 const noArgs = z.null().optional();
+const pid = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+const processWindowQuery = z.strictObject({
+  handle,
+  search: z.string().max(256),
+  regex: z.boolean(),
+  filters: z.strictObject({
+    flaggedOnly: z.boolean().optional(),
+    user: z.string().max(256).optional(),
+    listeningOnly: z.boolean().optional(),
+  }),
+  sort: z.strictObject({ key: z.enum(['pid', 'name', 'user', 'cpu', 'rss', 'start', 'threads', 'exe', 'flags']), descending: z.boolean() }),
+  mode: z.enum(['tree', 'flat']),
+  collapsed: z.array(pid).max(50_000),
+  offset: z.number().int().nonnegative().max(10_000_000),
+  limit: z.number().int().positive().max(1000),
+  locatePid: pid.optional(),
+});
 
 /** Requests carried over a transport. `pathForDroppedFile` is absent: each adapter resolves files itself. */
 export type TransportRequestName = Exclude<WorkbenchRequestName, 'pathForDroppedFile'>;
@@ -40,6 +57,25 @@ export const requestHandlers = {
   closeCapture: handler(z.strictObject({ handle }), (services, args) => services.review.close(args.handle)),
   getProcesses: handler(z.strictObject({ handle }), (services, args) => services.review.processes(args.handle)),
   getFindings: handler(z.strictObject({ handle }), (services, args) => services.review.findings(args.handle)),
+  getLaunchCapturePath: handler(noArgs, (services) => services.review.launchCapturePath()),
+  queryProcesses: handler(processWindowQuery, (services, args) => services.review.queryProcesses(args)),
+  getProcessDetail: handler(z.strictObject({ handle, pid, revealSecrets: z.boolean() }), (services, args) =>
+    services.review.processDetail(args.handle, args.pid, args.revealSecrets),
+  ),
+  getCaptureFacts: handler(z.strictObject({ handle }), (services, args) => services.review.facts(args.handle)),
+  getSockets: handler(z.strictObject({ handle }), (services, args) => services.review.sockets(args.handle)),
+  getTriage: handler(z.strictObject({ handle }), (services, args) => services.review.triage(args.handle)),
+  setTriage: handler(
+    z.strictObject({ handle, findingId: z.string().min(1).max(256), state: z.enum(['new', 'confirmed', 'false-positive']), note: z.string().max(10_000) }),
+    (services, args) => services.review.setTriage(args.handle, { findingId: args.findingId, state: args.state, note: args.note }),
+  ),
+  compareCaptures: handler(z.strictObject({ before: handle, after: handle }), (services, args) => services.review.compare(args.before, args.after)),
+  exportReport: handler(z.strictObject({ handle, format: z.enum(['html', 'json', 'csv']) }), (services, args) =>
+    services.review.exportReport(args.handle, args.format),
+  ),
+  readArtifact: handler(z.strictObject({ handle, path: z.string().min(1).max(1024), offset: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER) }), (services, args) =>
+    services.review.readArtifact(args.handle, args.path, args.offset),
+  ),
   listHosts: handler(noArgs, (services) => services.hosts.list()),
 } as const satisfies Record<TransportRequestName, RequestHandler<z.ZodType>>;
 

@@ -17,6 +17,16 @@ export const workbenchRequestNames = [
   'closeCapture',
   'getProcesses',
   'getFindings',
+  'getLaunchCapturePath',
+  'queryProcesses',
+  'getProcessDetail',
+  'getCaptureFacts',
+  'getSockets',
+  'getTriage',
+  'setTriage',
+  'compareCaptures',
+  'exportReport',
+  'readArtifact',
   'listHosts',
 ] as const satisfies readonly WorkbenchRequestName[];
 

@@ -1,12 +1,14 @@
 import { vi } from 'vitest';
 import type {
   JobProgressEvent,
+  ProcessWindowQuery,
+  TriageState,
   Result,
   SessionStateEvent,
   WorkbenchApi,
   WorkbenchError,
 } from '../../../../preload/api';
-import { sampleFindings, sampleOverview, sampleProcesses } from './sample-capture';
+import { sampleFacts, sampleFindings, sampleOverview, sampleProcessDetail, sampleProcessWindow, sampleProcesses } from './sample-capture';
 
 /** A successful result. */
 export function ok<T>(value: T): Result<T> {
@@ -44,6 +46,22 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     closeCapture: vi.fn(async () => ok(null)),
     getProcesses: vi.fn(async () => ok(sampleProcesses)),
     getFindings: vi.fn(async () => ok(sampleFindings)),
+    getLaunchCapturePath: vi.fn(async () => ok(null)),
+    queryProcesses: vi.fn(async (args: ProcessWindowQuery) => ok(sampleProcessWindow(args))),
+    getProcessDetail: vi.fn(async (args: { handle: string; pid: number; revealSecrets: boolean }) => sampleProcessDetail(args.pid, args.revealSecrets)),
+    getCaptureFacts: vi.fn(async () => ok(sampleFacts)),
+    getSockets: vi.fn(async () => ok([])),
+    getTriage: vi.fn(async () => ok({ location: 'beside-capture' as const, path: `${sampleOverview.path}.triage.json`, entries: [] })),
+    setTriage: vi.fn(async (args: { findingId: string; state: TriageState; note: string }) =>
+      ok({
+        location: 'beside-capture' as const,
+        path: `${sampleOverview.path}.triage.json`,
+        entries: [{ findingId: args.findingId, state: args.state, note: args.note, updatedAt: '2026-06-01T00:00:00.000Z' }],
+      }),
+    ),
+    compareCaptures: vi.fn(async () => failed('NOT_SUPPORTED')),
+    exportReport: vi.fn(async () => ok({ fileName: 'report.html', mediaType: 'text/html', content: '<!DOCTYPE html>' })),
+    readArtifact: vi.fn(async () => failed('NOT_SUPPORTED')),
     listHosts: vi.fn(async () => ok([])),
     onJobProgress: vi.fn((listener: (event: JobProgressEvent) => void) => {
       jobListeners.add(listener);

@@ -1,4 +1,16 @@
-import type { CaptureOverview, Finding, GuestText, ProcessRow } from '../../../../preload/api';
+import type {
+  CaptureFacts,
+  CaptureOverview,
+  Finding,
+  GuestText,
+  ProcessDetailRecord,
+  ProcessRow,
+  ProcessWindow,
+  ProcessWindowQuery,
+  Result,
+} from '../../../../preload/api';
+import { buildProcessIndex } from '../../../../main/review/process-index';
+import { createProcessQueryCache, queryProcessWindow } from '../../../../main/review/process-query';
 
 /** Guest text without a cap. */
 export function text(value: string): GuestText {
@@ -92,4 +104,47 @@ export const sampleOverview: CaptureOverview = {
   integrity: { verified: true, artifactsChecked: 4, bytesChecked: 4096, custodyEntries: 3, problems: [] },
   processCount: sampleProcesses.length,
   findingCount: sampleFindings.length,
+};
+
+const sampleIndex = buildProcessIndex(sampleProcesses, []);
+const sampleCache = createProcessQueryCache();
+
+/** Windows of the sample processes, answered by main's own query code so fakes cannot drift from it. */
+export function sampleProcessWindow(query: ProcessWindowQuery): ProcessWindow {
+  return queryProcessWindow(sampleIndex, sampleCache, query);
+}
+
+/** The detail of a sample process, with one secret in its environment. */
+export function sampleProcessDetail(pid: number, revealSecrets: boolean): Result<ProcessDetailRecord> {
+  const process = sampleProcesses.find((row) => row.pid === pid);
+  if (!process) return { ok: false, error: { code: 'NOT_FOUND', message: `There is no process ${pid}.`, hint: 'Pick another.' } };
+  return {
+    ok: true,
+    value: {
+      process,
+      ancestors: process.ppid === 0 ? [] : [process.ppid],
+      childCount: sampleProcesses.filter((row) => row.ppid === pid).length,
+      cwd: text('/'),
+      kernelThread: false,
+      environment: [
+        { name: text('PATH'), value: text('/usr/bin'), redacted: false },
+        { name: text('DB_PASSWORD'), value: text(revealSecrets ? 'hunter2' : '[redacted]'), redacted: !revealSecrets },
+      ],
+      secretsRevealed: revealSecrets,
+      sockets: [],
+      findings: sampleFindings.filter((finding) => finding.pids.includes(pid)),
+      notCollected: ['open files', 'core dump'],
+      artifacts: [],
+    },
+  };
+}
+
+/** Facts of the sample capture. */
+export const sampleFacts: CaptureFacts = {
+  users: ['root', 'www-data'],
+  listeningCount: 1,
+  socketCount: 2,
+  processStarts: [{ start: '2026-11-26T10:00:00.000Z', end: '2026-11-26T10:01:00.000Z', count: 3 }],
+  unknownStarts: 0,
+  metrics: [],
 };

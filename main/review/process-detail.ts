@@ -1,0 +1,45 @@
+import type { ArtifactRecord, Finding, GuestText, ProcessDetailRecord, SocketRecord } from '../../preload/api';
+import type { StoredProcess } from '../bundle/bundle-schema';
+import { WorkbenchFailure } from '../errors';
+import { toGuestText } from '../captures/guest-text';
+import { ancestorsOf, type ProcessIndex } from './process-index';
+import { environmentEntries } from './secret-redaction';
+
+/** Evidence kinds the bundle format can hold per process; those without an artifact show as "not collected". */
+export const PER_PROCESS_EVIDENCE = ['open files', 'anonymous executable mappings', 'backtraces', 'kernel stack', 'syscall profile', 'core dump'] as const;
+
+// Artifacts about one process name it in their path, e.g. artifacts/core/4711.core.
+function artifactsAbout(pid: number, artifacts: readonly ArtifactRecord[]): ArtifactRecord[] {
+  const pattern = new RegExp(`(^|[/._-])${pid}([/._-]|$)`);
+  return artifacts.filter((artifact) => (artifact.role === 'core-dump' || artifact.role === 'file') && pattern.test(artifact.path));
+}
+
+/** Everything the capture holds about one process. */
+export function processDetail(
+  index: ProcessIndex,
+  stored: readonly StoredProcess[],
+  context: { readonly sockets: readonly SocketRecord[]; readonly findings: readonly Finding[]; readonly artifacts: readonly ArtifactRecord[] },
+  pid: number,
+  revealSecrets: boolean,
+): ProcessDetailRecord {
+  const row = index.indexByPid.get(pid);
+  const process = row === undefined ? undefined : index.rows[row];
+  if (row === undefined || !process) throw new WorkbenchFailure('NOT_FOUND', `There is no process ${pid} in this capture.`, { subject: String(pid) });
+  const original = stored[row];
+  const cwd: GuestText | null = original?.cwd ? toGuestText(original.cwd) : null;
+  const artifacts = artifactsAbout(pid, context.artifacts);
+  const coreDump = artifacts.some((artifact) => artifact.role === 'core-dump');
+  return {
+    process,
+    ancestors: ancestorsOf(index, row).map((ancestor) => index.rows[ancestor]?.pid ?? 0),
+    childCount: index.childrenOf[row]?.length ?? 0,
+    cwd,
+    kernelThread: original?.kernelThread ?? false,
+    environment: original?.environment ? environmentEntries(original.environment, revealSecrets) : null,
+    secretsRevealed: revealSecrets,
+    sockets: context.sockets.filter((socket) => socket.pid === pid),
+    findings: context.findings.filter((finding) => finding.pids.includes(pid)),
+    notCollected: PER_PROCESS_EVIDENCE.filter((kind) => !(kind === 'core dump' && coreDump)),
+    artifacts,
+  };
+}

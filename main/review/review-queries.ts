@@ -1,0 +1,131 @@
+import type {
+  ArtifactView,
+  CaptureDiff,
+  CaptureFacts,
+  ExportFormat,
+  ExportResult,
+  ProcessDetailRecord,
+  ProcessWindow,
+  ProcessWindowQuery,
+  SocketRecord,
+  TriageRecord,
+  TriageState,
+} from '../../preload/api';
+import type { CaptureService, OpenCapture } from '../captures/capture-service';
+import { writeFileAtomic } from '../storage/atomic-write';
+import { readArtifactWindow } from './artifact-window';
+import { captureFacts } from './capture-facts';
+import { compareCaptures } from './capture-diff';
+import { processDetail } from './process-detail';
+import { buildProcessIndex, type ProcessIndex } from './process-index';
+import { createProcessQueryCache, queryProcessWindow, type ProcessQueryCache } from './process-query';
+import { renderReport } from './report-export';
+import { loadTriage, saveTriage, triageLocations } from './triage-store';
+
+/** What the review queries need from their surroundings. */
+export interface ReviewQueryDependencies {
+  readonly captures: CaptureService;
+  readonly appDataDir: string;
+  /** A native save dialog; absent in web mode, where exports come back as downloads. */
+  readonly pickExportPath?: (suggestedName: string) => Promise<string | null>;
+  readonly now?: () => Date;
+}
+
+/** The review of open captures: process windows, detail, facts, triage, diff, export, artifacts. */
+export interface ReviewQueries {
+  queryProcesses(query: ProcessWindowQuery): ProcessWindow;
+  processDetail(handle: string, pid: number, revealSecrets: boolean): ProcessDetailRecord;
+  facts(handle: string): CaptureFacts;
+  sockets(handle: string): SocketRecord[];
+  triage(handle: string): Promise<TriageRecord>;
+  setTriage(handle: string, change: { readonly findingId: string; readonly state: TriageState; readonly note: string }): Promise<TriageRecord>;
+  compare(before: string, after: string): CaptureDiff;
+  exportReport(handle: string, format: ExportFormat): Promise<ExportResult>;
+  readArtifact(handle: string, path: string, offset: number): Promise<ArtifactView>;
+}
+
+interface Derived {
+  readonly index: ProcessIndex;
+  readonly cache: ProcessQueryCache;
+  readonly sockets: SocketRecord[];
+}
+
+/** Creates the review queries; derived indexes are built on first use and dropped when a capture closes. */
+export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQueries {
+  const derived = new Map<string, Derived>();
+  deps.captures.onClose((handle) => derived.delete(handle));
+  const now = deps.now ?? (() => new Date());
+
+  const derive = (handle: string): { capture: OpenCapture; derived: Derived } => {
+    const capture = deps.captures.capture(handle);
+    let entry = derived.get(handle);
+    if (!entry) {
+      const names = new Map(capture.processes.map((process) => [process.pid, process.name]));
+      const sockets = capture.sockets.map((socket) => {
+        const processName = socket.pid === null ? undefined : names.get(socket.pid);
+        return processName ? { ...socket, processName } : socket;
+      });
+      entry = { index: buildProcessIndex(capture.processes, sockets), cache: createProcessQueryCache(), sockets };
+      derived.set(handle, entry);
+    }
+    return { capture, derived: entry };
+  };
+
+  const locations = (capture: OpenCapture) =>
+    triageLocations(capture.overview.path, capture.overview.provenance.captureId, deps.appDataDir);
+
+  return {
+    queryProcesses(query) {
+      const { derived: entry } = derive(query.handle);
+      return queryProcessWindow(entry.index, entry.cache, query);
+    },
+    processDetail(handle, pid, revealSecrets) {
+      const { capture, derived: entry } = derive(handle);
+      return processDetail(
+        entry.index,
+        capture.stored,
+        { sockets: entry.sockets, findings: capture.findings, artifacts: capture.overview.provenance.artifacts },
+        pid,
+        revealSecrets,
+      );
+    },
+    facts(handle) {
+      const { capture, derived: entry } = derive(handle);
+      return captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt);
+    },
+    sockets(handle) {
+      return derive(handle).derived.sockets;
+    },
+    async triage(handle) {
+      return loadTriage(locations(deps.captures.capture(handle)));
+    },
+    async setTriage(handle, change) {
+      const capture = deps.captures.capture(handle);
+      return saveTriage(locations(capture), capture.overview.provenance.captureId, change, now());
+    },
+    compare(before, after) {
+      const side = (handle: string) => {
+        const { capture, derived: entry } = derive(handle);
+        return { handle, title: capture.overview.title, processes: capture.processes, sockets: entry.sockets, findings: capture.findings };
+      };
+      return compareCaptures(side(before), side(after));
+    },
+    async exportReport(handle, format) {
+      const { capture, derived: entry } = derive(handle);
+      const triage = await loadTriage(locations(capture));
+      const report = renderReport(
+        { overview: capture.overview, processes: capture.processes, findings: capture.findings, sockets: entry.sockets, triage: triage.entries, generatedAt: now().toISOString() },
+        format,
+      );
+      if (!deps.pickExportPath) return report;
+      const path = await deps.pickExportPath(report.fileName);
+      if (path === null) return { fileName: report.fileName, mediaType: report.mediaType, cancelled: true };
+      await writeFileAtomic(path, report.content, 0o644);
+      return { fileName: report.fileName, mediaType: report.mediaType, savedTo: path };
+    },
+    async readArtifact(handle, path, offset) {
+      const capture = deps.captures.capture(handle);
+      return readArtifactWindow(capture.overview.path, capture.overview.provenance.artifacts, path, offset);
+    },
+  };
+}
