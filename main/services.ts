@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import type {
   AppInfo,
@@ -9,7 +10,6 @@ import type {
   ExportFormat,
   ExportResult,
   Finding,
-  HostEntry,
   ProcessDetailRecord,
   ProcessRow,
   ProcessWindow,
@@ -26,6 +26,7 @@ import { WorkbenchFailure } from './errors';
 import { createJobRunner, type JobRunner } from './jobs/job-runner';
 import { createReviewQueries } from './review/review-queries';
 import { createRecentCaptures, type RecentCaptures } from './storage/recent-captures';
+import { createHostsService, type HostsService, type HostsServiceDeps } from './sessions/hosts-service';
 
 /** What the adapters provide to the services. */
 export interface ServiceDependencies {
@@ -40,6 +41,10 @@ export interface ServiceDependencies {
   readonly pickExportPath?: (suggestedName: string) => Promise<string | null>;
   /** The capture named on the command line at launch (`captureFromArgv`). */
   readonly launchCapturePath?: string | null;
+  /** The home holding `.ssh/` (config, known_hosts, keys); tests pass a temp folder. Default: the user's. */
+  readonly homeDir?: string;
+  /** Overrides for the hosts service: non-interactive prompts (CLI), timeouts and reconnect (tests). */
+  readonly hosts?: Partial<Pick<HostsServiceDeps, 'prompts' | 'promptTimeoutMs' | 'reconnect' | 'helperJob' | 'localUser'>>;
 }
 
 /** App-level facts and adapter-provided actions. */
@@ -67,10 +72,8 @@ export interface ReviewService {
   readArtifact(handle: string, path: string, offset: number): Promise<ArtifactView>;
 }
 
-/** The host inventory. */
-export interface HostService {
-  list(): Promise<readonly HostEntry[]>;
-}
+/** Hosts, connections, prompts and helper jobs (main/sessions/hosts-service.ts). */
+export type HostService = HostsService;
 
 /** Every service the contract reaches, built once per process. */
 export interface WorkbenchServices {
@@ -163,10 +166,16 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     readArtifact: (handle, path, offset) => reviewQueries.readArtifact(handle, path, offset),
   };
 
-  const hosts: HostService = {
-    // The inventory arrives with the SSH work; until then there are no hosts to list.
-    list: async () => [],
-  };
+  const hosts: HostService = createHostsService({
+    homeDir: deps.homeDir ?? homedir(),
+    localUser: deps.hosts?.localUser ?? userInfo().username,
+    dataDir: deps.appDataDir,
+    helperRoot: join(deps.resourcesDir, 'helper'),
+    jobs,
+    events,
+    ...(process.env['SSH_AUTH_SOCK'] ? { agentSocket: process.env['SSH_AUTH_SOCK'] } : {}),
+    ...deps.hosts,
+  });
 
   return {
     app,
@@ -175,6 +184,9 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     review,
     hosts,
     events,
-    shutdown: () => jobs.shutdown(),
+    async shutdown() {
+      await jobs.shutdown();
+      hosts.close();
+    },
   };
 }

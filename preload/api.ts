@@ -460,6 +460,101 @@ export interface SessionStateEvent {
   readonly error?: WorkbenchError;
 }
 
+/** The fields a user types to add or edit a host. */
+export interface HostForm {
+  readonly alias: string;
+  readonly hostName: string;
+  readonly port: number;
+  readonly user: string;
+  /** A private key file; empty tries the agent and the default keys. */
+  readonly identityFile: string;
+  /** `[user@]host[:port]`, comma separated; empty connects directly. */
+  readonly proxyJump: string;
+  /** Folders where bare QEMU VMs keep QMP sockets; empty uses the helper's defaults. */
+  readonly qmpDirs: readonly string[];
+}
+
+/** A host with everything its edit form shows. */
+export interface HostDetails extends HostEntry {
+  readonly identityFile: string;
+  readonly proxyJump: string;
+  readonly qmpDirs: readonly string[];
+}
+
+/** What a host test found: the connection works, the helper answers, and root is reachable. */
+export interface HostTestReport {
+  readonly hostId: string;
+  readonly helperVersion: string;
+  readonly protocolVersion: number;
+  /** How root is reached: a root login, or `sudo -n` without a password. */
+  readonly privilege: 'root' | 'sudo';
+}
+
+/** What a host's helper found about QEMU there. */
+export interface HostCapabilities {
+  readonly qemuVersion: string | null;
+  readonly libvirtVersion: string | null;
+  readonly accelerator: 'kvm' | 'tcg' | null;
+  readonly kvmPresent: boolean;
+  readonly backgroundSnapshot: boolean;
+  readonly pauseBeforeSwitchover: boolean;
+  /** Clone strategies usable on the host, best first. */
+  readonly strategies: readonly string[];
+  readonly root: boolean;
+  readonly sudo: string;
+}
+
+/** One VM on a host, as the helper's `list` reports it. */
+export interface VmSummary {
+  /** The reference to clone it by (`qmp:/path.sock` or `libvirt:NAME`). */
+  readonly id: string;
+  readonly kind: 'qmp' | 'libvirt';
+  readonly name: string | null;
+  readonly state: string;
+  readonly memoryBytes: number | null;
+  readonly vcpus: number;
+  /** A guest agent channel exists (needed to run commands in a clone). */
+  readonly qgaChannel: boolean;
+  readonly cloneable: boolean;
+  /** Why it cannot be cloned, one sentence each. */
+  readonly reasons: readonly string[];
+}
+
+/** The VMs of a connected host and what the host can do. */
+export interface HostVmList {
+  readonly hostId: string;
+  readonly capabilities: HostCapabilities;
+  readonly vms: readonly VmSummary[];
+  readonly libvirt: { readonly available: boolean; readonly reason?: string };
+  /** The QMP folders the helper scanned. */
+  readonly qmpDirs: readonly string[];
+}
+
+/** A host key no known_hosts file knows: the user decides with `answerHostKey`. */
+export interface HostKeyPromptEvent {
+  readonly promptId: string;
+  readonly host: string;
+  readonly port: number;
+  readonly keyType: string;
+  /** `SHA256:...` as OpenSSH prints it. */
+  readonly fingerprint: string;
+  /** Set when the prompt is over (answered or timed out): close its dialog. */
+  readonly closed?: boolean;
+}
+
+/** A passphrase, password or keyboard-interactive question: answered with `answerSecret`. */
+export interface SecretPromptEvent {
+  readonly promptId: string;
+  readonly kind: 'passphrase' | 'password' | 'keyboard-interactive';
+  /** `user@host:port`. */
+  readonly target: string;
+  readonly prompt: string;
+  /** Whether the answer may be shown while typed. */
+  readonly echo: boolean;
+  /** Set when the prompt is over (answered or timed out): close its dialog. */
+  readonly closed?: boolean;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The API
 // ---------------------------------------------------------------------------------------------
@@ -512,9 +607,25 @@ export interface WorkbenchApi {
   readArtifact(args: { readonly handle: string; readonly path: string; readonly offset: number }): Promise<Result<ArtifactView>>;
 
   listHosts(): Promise<Result<readonly HostEntry[]>>;
+  getHost(args: { readonly hostId: string }): Promise<Result<HostDetails>>;
+  addHost(args: { readonly host: HostForm }): Promise<Result<HostDetails>>;
+  editHost(args: { readonly hostId: string; readonly host: HostForm }): Promise<Result<HostDetails>>;
+  removeHost(args: { readonly hostId: string }): Promise<Result<null>>;
+  /** Connects, deploys the helper, checks root access; progress arrives as job events. */
+  testHost(args: { readonly hostId: string }): Promise<Result<HostTestReport>>;
+  /** Connects and deploys the helper; state changes arrive as `onSessionState`. */
+  connectHost(args: { readonly hostId: string }): Promise<Result<null>>;
+  disconnectHost(args: { readonly hostId: string }): Promise<Result<null>>;
+  /** The helper's `probe` and `list` on a host. */
+  listVms(args: { readonly hostId: string }): Promise<Result<HostVmList>>;
+  answerHostKey(args: { readonly promptId: string; readonly accept: boolean }): Promise<Result<null>>;
+  /** `value: null` cancels the prompt. Secrets are never stored or logged. */
+  answerSecret(args: { readonly promptId: string; readonly value: string | null }): Promise<Result<null>>;
 
   onJobProgress(listener: (event: JobProgressEvent) => void): Unsubscribe;
   onSessionState(listener: (event: SessionStateEvent) => void): Unsubscribe;
+  onHostKeyPrompt(listener: (event: HostKeyPromptEvent) => void): Unsubscribe;
+  onSecretPrompt(listener: (event: SecretPromptEvent) => void): Unsubscribe;
 }
 
 /** The request methods of the API (everything but the `on...` subscriptions). */
@@ -529,6 +640,8 @@ export type WorkbenchEventName = Extract<keyof WorkbenchApi, `on${string}`>;
 export interface WorkbenchEvents {
   jobProgress: JobProgressEvent;
   sessionState: SessionStateEvent;
+  hostKeyPrompt: HostKeyPromptEvent;
+  secretPrompt: SecretPromptEvent;
 }
 
 declare global {

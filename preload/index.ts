@@ -43,8 +43,20 @@ const api: WorkbenchApi = {
   exportReport: (args) => ipcRenderer.invoke(requestChannel('exportReport'), args),
   readArtifact: (args) => ipcRenderer.invoke(requestChannel('readArtifact'), args),
   listHosts: () => ipcRenderer.invoke(requestChannel('listHosts'), null),
+  getHost: (args) => ipcRenderer.invoke(requestChannel('getHost'), args),
+  addHost: (args) => ipcRenderer.invoke(requestChannel('addHost'), args),
+  editHost: (args) => ipcRenderer.invoke(requestChannel('editHost'), args),
+  removeHost: (args) => ipcRenderer.invoke(requestChannel('removeHost'), args),
+  testHost: (args) => ipcRenderer.invoke(requestChannel('testHost'), args),
+  connectHost: (args) => ipcRenderer.invoke(requestChannel('connectHost'), args),
+  disconnectHost: (args) => ipcRenderer.invoke(requestChannel('disconnectHost'), args),
+  listVms: (args) => ipcRenderer.invoke(requestChannel('listVms'), args),
+  answerHostKey: (args) => ipcRenderer.invoke(requestChannel('answerHostKey'), args),
+  answerSecret: (args) => ipcRenderer.invoke(requestChannel('answerSecret'), args),
   onJobProgress: (listener) => subscribe('jobProgress', listener),
   onSessionState: (listener) => subscribe('sessionState', listener),
+  onHostKeyPrompt: (listener) => subscribe('hostKeyPrompt', listener),
+  onSecretPrompt: (listener) => subscribe('secretPrompt', listener),
 };
 
 contextBridge.exposeInMainWorld('workbench', api);

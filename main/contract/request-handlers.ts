@@ -42,6 +42,19 @@ const processWindowQuery = z.strictObject({
   locatePid: pid.optional(),
 });
 
+// Host ids are `app:<uuid>` or `ssh-config:<alias>`; the inventory checks the rest.
+const hostId = z.string().min(1).max(128);
+const promptId = z.uuid();
+const hostForm = z.strictObject({
+  alias: z.string().min(1).max(64),
+  hostName: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535),
+  user: z.string().min(1).max(64),
+  identityFile: z.string().max(4096),
+  proxyJump: z.string().max(1024),
+  qmpDirs: z.array(z.string().min(1).max(256)).max(16),
+});
+
 /** Requests carried over a transport. `pathForDroppedFile` is absent: each adapter resolves files itself. */
 export type TransportRequestName = Exclude<WorkbenchRequestName, 'pathForDroppedFile'>;
 
@@ -77,6 +90,18 @@ export const requestHandlers = {
     services.review.readArtifact(args.handle, args.path, args.offset),
   ),
   listHosts: handler(noArgs, (services) => services.hosts.list()),
+  getHost: handler(z.strictObject({ hostId }), (services, args) => services.hosts.get(args.hostId)),
+  addHost: handler(z.strictObject({ host: hostForm }), (services, args) => services.hosts.add(args.host)),
+  editHost: handler(z.strictObject({ hostId, host: hostForm }), (services, args) => services.hosts.edit(args.hostId, args.host)),
+  removeHost: handler(z.strictObject({ hostId }), (services, args) => services.hosts.remove(args.hostId)),
+  testHost: handler(z.strictObject({ hostId }), (services, args) => services.hosts.test(args.hostId)),
+  connectHost: handler(z.strictObject({ hostId }), (services, args) => services.hosts.connect(args.hostId)),
+  disconnectHost: handler(z.strictObject({ hostId }), (services, args) => services.hosts.disconnect(args.hostId)),
+  listVms: handler(z.strictObject({ hostId }), (services, args) => services.hosts.listVms(args.hostId)),
+  answerHostKey: handler(z.strictObject({ promptId, accept: z.boolean() }), (services, args) => services.hosts.answerHostKey(args.promptId, args.accept)),
+  answerSecret: handler(z.strictObject({ promptId, value: z.string().max(4096).nullable() }), (services, args) =>
+    services.hosts.answerSecret(args.promptId, args.value),
+  ),
 } as const satisfies Record<TransportRequestName, RequestHandler<z.ZodType>>;
 
 /** The names of every request a transport carries. */

@@ -28,6 +28,16 @@ export const workbenchRequestNames = [
   'exportReport',
   'readArtifact',
   'listHosts',
+  'getHost',
+  'addHost',
+  'editHost',
+  'removeHost',
+  'testHost',
+  'connectHost',
+  'disconnectHost',
+  'listVms',
+  'answerHostKey',
+  'answerSecret',
 ] as const satisfies readonly WorkbenchRequestName[];
 
 /** The request methods the web adapter sends over its socket: all but the dropped-file upload, which is an HTTP POST. */

@@ -1,7 +1,5 @@
 import type {
-  JobProgressEvent,
   Result,
-  SessionStateEvent,
   Unsubscribe,
   WorkbenchApi,
   WorkbenchEvents,
@@ -59,6 +57,8 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
   const listeners: { [E in keyof WorkbenchEvents]: Set<(payload: WorkbenchEvents[E]) => void> } = {
     jobProgress: new Set(),
     sessionState: new Set(),
+    hostKeyPrompt: new Set(),
+    secretPrompt: new Set(),
   };
   const lostListeners = new Set<() => void>();
 
@@ -84,11 +84,9 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
       resolve?.(message.result);
       return;
     }
-    if (message.event === 'jobProgress') {
-      for (const listener of listeners.jobProgress) listener(message.payload as JobProgressEvent);
-    } else {
-      for (const listener of listeners.sessionState) listener(message.payload as SessionStateEvent);
-    }
+    // The server is the typed side of the contract; each event's payload is taken as its type.
+    const set = listeners[message.event] as Set<(payload: unknown) => void>;
+    for (const listener of set) listener(message.payload);
   }
 
   function request<K extends WebSocketRequestName>(method: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
@@ -149,8 +147,20 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     exportReport: (args) => request('exportReport', args),
     readArtifact: (args) => request('readArtifact', args),
     listHosts: () => request('listHosts', null),
+    getHost: (args) => request('getHost', args),
+    addHost: (args) => request('addHost', args),
+    editHost: (args) => request('editHost', args),
+    removeHost: (args) => request('removeHost', args),
+    testHost: (args) => request('testHost', args),
+    connectHost: (args) => request('connectHost', args),
+    disconnectHost: (args) => request('disconnectHost', args),
+    listVms: (args) => request('listVms', args),
+    answerHostKey: (args) => request('answerHostKey', args),
+    answerSecret: (args) => request('answerSecret', args),
     onJobProgress: (listener) => subscribe('jobProgress', listener),
     onSessionState: (listener) => subscribe('sessionState', listener),
+    onHostKeyPrompt: (listener) => subscribe('hostKeyPrompt', listener),
+    onSecretPrompt: (listener) => subscribe('secretPrompt', listener),
   };
 
   return {
@@ -160,6 +170,12 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
       return () => lostListeners.delete(listener);
     },
   };
+}
+
+const eventNames: ReadonlySet<string> = new Set<keyof WorkbenchEvents>(['jobProgress', 'sessionState', 'hostKeyPrompt', 'secretPrompt']);
+
+function isEventName(name: unknown): name is keyof WorkbenchEvents {
+  return typeof name === 'string' && eventNames.has(name);
 }
 
 type ServerMessage =
@@ -180,7 +196,7 @@ function parseMessage(data: unknown): ServerMessage | undefined {
   if (message.type === 'response' && typeof message.id === 'number' && isResult(message.result)) {
     return { type: 'response', id: message.id, result: message.result };
   }
-  if (message.type === 'event' && (message.event === 'jobProgress' || message.event === 'sessionState')) {
+  if (message.type === 'event' && isEventName(message.event)) {
     return { type: 'event', event: message.event, payload: message.payload };
   }
   return undefined;
