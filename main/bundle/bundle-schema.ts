@@ -34,6 +34,8 @@ export const artifactRoleSchema = z.enum([
   'processes',
   'sockets',
   'findings',
+  'system',
+  'diagnostic',
   'log',
   'memory-dump',
   'core-dump',
@@ -84,6 +86,30 @@ export const custodyEntrySchema = z.strictObject({
   hash: sha256Schema,
 });
 
+/** Real, effective, saved and filesystem ids, as `/proc/PID/status` lists them. */
+export const idQuadSchema = z.tuple([count, count, count, count]);
+
+const namespaceInode = count.optional();
+
+/** Namespace inodes of a process (`/proc/PID/ns/*`); processes sharing a namespace share its inode. */
+export const namespacesSchema = z.strictObject({
+  cgroup: namespaceInode,
+  ipc: namespaceInode,
+  mnt: namespaceInode,
+  net: namespaceInode,
+  pid: namespaceInode,
+  time: namespaceInode,
+  user: namespaceInode,
+  uts: namespaceInode,
+});
+
+/** An executable mapping with no regular file behind it (anonymous, memfd, deleted): where injected code lives. */
+export const executableMappingSchema = z.strictObject({
+  range: z.string().regex(/^[0-9a-f]{1,16}-[0-9a-f]{1,16}$/, 'must be START-END in hex'),
+  permissions: z.string().regex(/^[r-][w-][x-][ps-]$/, 'must be four permission letters like r-xp'),
+  name: guestStringSchema,
+});
+
 /** One process of the `processes` artifact. */
 export const processSchema = z.strictObject({
   pid: count,
@@ -102,6 +128,18 @@ export const processSchema = z.strictObject({
   threads: count,
   rssKiB: count,
   cpuSeconds: z.number().nonnegative().finite(),
+  uids: idQuadSchema.optional(),
+  gids: idQuadSchema.optional(),
+  root: guestStringSchema.nullable().optional(),
+  argvTruncated: z.boolean().optional(),
+  environmentTruncated: z.boolean().optional(),
+  vszKiB: count.optional(),
+  tracerPid: count.optional(),
+  fdCount: count.optional(),
+  cgroup: guestStringSchema.optional(),
+  namespaces: namespacesSchema.optional(),
+  executableAnonymousMappings: z.array(executableMappingSchema).max(64).optional(),
+  executableAnonymousMappingsTruncated: z.boolean().optional(),
 });
 
 /** The `processes` artifact (`application/json`). */
@@ -109,6 +147,7 @@ export const processesDocumentSchema = z.strictObject({
   schemaVersion: z.literal(1),
   capturedAt: utcTimeSchema,
   processes: z.array(processSchema).max(1_000_000),
+  truncated: z.boolean().optional(),
 });
 
 /** One socket of the `sockets` artifact. */
@@ -149,6 +188,69 @@ export const findingsDocumentSchema = z.strictObject({
   findings: z.array(findingSchema).max(100_000),
 });
 
+/** One loaded kernel module (`/proc/modules`). */
+export const kernelModuleSchema = z.strictObject({
+  name: guestStringSchema,
+  size: count,
+  instances: count,
+  dependencies: z.array(guestStringSchema).max(4096),
+  state: guestStringSchema,
+  taints: guestStringSchema,
+});
+
+/** One mount as PID 1 sees it (`/proc/1/mounts`, octal escapes decoded). */
+export const mountSchema = z.strictObject({
+  source: guestStringSchema,
+  target: guestStringSchema,
+  fsType: guestStringSchema,
+  options: guestStringSchema,
+});
+
+/** A logged-in user from utmp (`USER_PROCESS` records). */
+export const loginSchema = z.strictObject({
+  user: guestStringSchema,
+  line: guestStringSchema,
+  host: guestStringSchema,
+  pid: count,
+  loginAt: utcTimeSchema.nullable(),
+});
+
+/** A file in a persistence location (cron, systemd units, init scripts, authorized keys), never followed if a link. */
+export const persistenceEntrySchema = z.strictObject({
+  path: guestStringSchema,
+  type: z.enum(['file', 'directory', 'symlink', 'other']),
+  size: count,
+  mode: z.number().int().min(0).max(0o7777),
+  uid: count,
+  mtime: utcTimeSchema.nullable(),
+  sha256: sha256Schema.nullable(),
+  linkTarget: guestStringSchema.nullable(),
+});
+
+/** The `system` artifact (`application/json`): kernel, modules, mounts, preload, logins, persistence. */
+export const systemDocumentSchema = z.strictObject({
+  schemaVersion: z.literal(1),
+  capturedAt: utcTimeSchema,
+  kernel: z.strictObject({
+    banner: guestStringSchema.nullable(),
+    release: guestStringSchema.nullable(),
+    tainted: count,
+    taintFlags: z.array(z.string().regex(/^[A-Z]$/, 'must be one taint letter')).max(64),
+    uptimeSeconds: z.number().nonnegative().finite().nullable(),
+    bootedAt: utcTimeSchema.nullable(),
+  }),
+  modules: z.array(kernelModuleSchema).max(100_000),
+  mounts: z.array(mountSchema).max(100_000),
+  ldSoPreload: z.strictObject({
+    present: z.boolean(),
+    content: guestStringSchema.nullable(),
+    truncated: z.boolean(),
+  }),
+  logins: z.array(loginSchema).max(100_000),
+  persistence: z.array(persistenceEntrySchema).max(100_000),
+  persistenceTruncated: z.boolean(),
+});
+
 /** A parsed manifest. */
 export type Manifest = z.infer<typeof manifestSchema>;
 /** A manifest's artifact record. */
@@ -172,11 +274,19 @@ export type StoredFinding = z.infer<typeof findingSchema>;
 /** The `findings` document. */
 export type FindingsDocument = z.infer<typeof findingsDocumentSchema>;
 
+/** A kernel module as stored. */
+export type StoredKernelModule = z.infer<typeof kernelModuleSchema>;
+/** A persistence-location file as stored. */
+export type StoredPersistenceEntry = z.infer<typeof persistenceEntrySchema>;
+/** The `system` document. */
+export type SystemDocument = z.infer<typeof systemDocumentSchema>;
+
 /** The schema of each structured role, for readers that load documents by role. */
 export const documentSchemas = {
   processes: processesDocumentSchema,
   sockets: socketsDocumentSchema,
   findings: findingsDocumentSchema,
+  system: systemDocumentSchema,
 } as const;
 
 /** Encodes bytes from the guest the way bundles store them. */
