@@ -1,6 +1,7 @@
 """`clone`: a live clone of a running VM with a pause of milliseconds, journaled before every action."""
 
 import os
+import socket
 import subprocess
 import time
 
@@ -119,12 +120,55 @@ def plan_disks(block_info, argv_disks, session, clone_id):
     return disks
 
 
+def overlay_node(disk, fdset):
+    """The `blockdev-add` of a source overlay reached through its fd set.
+
+    Locking is off on this one file: only this QEMU ever opens it, and OFD locks taken through one
+    dup of an fd-set descriptor would outlive it and refuse the reopen after a migration.
+    """
+    return {"driver": "qcow2", "node-name": disk["snapshotNode"], "backing": None,
+            "file": {"driver": "file", "filename": "/dev/fdset/%d" % fdset, "locking": "off"}}
+
+
 def snapshot_actions(disks):
     """The `transaction` actions that cut every writable disk at the same instant."""
-    return [{"type": "blockdev-snapshot-sync", "data": {
-        "node-name": disk["node"], "snapshot-file": disk["sourceOverlay"],
-        "snapshot-node-name": disk["snapshotNode"], "format": "qcow2", "mode": "absolute-paths"}}
-        for disk in disks]
+    return [{"type": "blockdev-snapshot", "data": {"node": disk["node"], "overlay": disk["snapshotNode"]}}
+            for disk in disks]
+
+
+def fd_opaque(clone_id, index):
+    """The label of the descriptor we pass for a source overlay (teardown finds its fd set by it)."""
+    return "civic-%s-%d" % (clone_id, index)
+
+
+def create_source_overlays(disks, owner):
+    """Pre-create the source's overlays, owned by the source QEMU's user.
+
+    QEMU gets them as passed descriptors (`add-fd`, `/dev/fdset/N`, `mode: existing`), so a QEMU
+    running as another user (libvirt's libvirt-qemu) needs no access to the session folder at all.
+    """
+    for disk in disks:
+        argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", disk["file"], "-F", disk["format"],
+                disk["sourceOverlay"]]
+        if disk.get("virtualSize"):
+            argv.append(str(int(disk["virtualSize"])))
+        completed = subprocess.run(argv, capture_output=True, timeout=60)
+        if completed.returncode != 0:
+            raise failed("qemu-img create failed: %s" % completed.stderr.decode("utf-8", "replace").strip(),
+                         overlay=disk["sourceOverlay"])
+        os.chmod(disk["sourceOverlay"], 0o600)
+        if owner is not None and owner != (os.geteuid(), os.getegid()):
+            os.chown(disk["sourceOverlay"], owner[0], owner[1])
+
+
+def process_owner(pid):
+    """The (uid, gid) a process runs as, or None."""
+    try:
+        with open("/proc/%d/status" % pid) as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        return int(fields["Uid"].split()[1]), int(fields["Gid"].split()[1])
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
 
 
 def create_clone_overlays(disks):
@@ -220,6 +264,10 @@ class CloneOperation:
         monitor = self.monitor
         status = check_source_idle(monitor, self.source.key)
         argv = self.source.argv(monitor)
+        self.source_owner = process_owner(self.source.pid(monitor) or 0)
+        if self.source_owner is not None and self.source_owner[0] != os.geteuid():
+            # Another user's QEMU opens its overlay here: let it traverse, never list.
+            os.chmod(self.session.dir, 0o711)
         facts = inspect_argv(argv)
         if facts["refusals"]:
             raise HelperError(VM_NOT_CLONEABLE, "The VM cannot be cloned safely: %s." % "; ".join(facts["refusals"]),
@@ -279,6 +327,30 @@ class CloneOperation:
             {"capability": name, "state": False} for name in sorted(wanted)]})
         self.monitor.execute("migrate-set-capabilities", {"capabilities": [
             {"capability": name, "state": True} for name in sorted(wanted) if wanted[name]]})
+
+    def _pass_source_overlays(self):
+        """add-fd each source overlay into its own fd set; returns the set ids by disk.
+
+        QEMU opens an fd-set path with the access mode it needs (read-only to probe, read-write to
+        write), and only a descriptor of that mode matches: each set gets one of each.
+        """
+        fdsets = []
+        for index, disk in enumerate(self.disks):
+            fdset = None
+            for mode in (os.O_RDWR, os.O_RDONLY):
+                fd = os.open(disk["sourceOverlay"], mode)
+                try:
+                    arguments = {"opaque": fd_opaque(self.session.clone_id, index)}
+                    if fdset is not None:
+                        arguments["fdset-id"] = fdset
+                    fdset = self.monitor.execute("add-fd", arguments, fds=[fd])["fdset-id"]
+                finally:
+                    os.close(fd)
+            fdsets.append(fdset)
+        self.journal.append("source-nodes", nodes=[d["snapshotNode"] for d in self.disks])
+        for disk, fdset in zip(self.disks, fdsets):
+            self.monitor.execute("blockdev-add", overlay_node(disk, fdset))
+        return fdsets
 
     def _restore_settings(self):
         restore_migration_settings(self.monitor, self._original_settings)
@@ -363,6 +435,9 @@ class CloneOperation:
     def _run_background_snapshot(self):
         monitor = self.monitor
         fdname = "civic-" + self.session.clone_id
+        self.journal.append("source-overlays", disks=self.disks)
+        create_source_overlays(self.disks, self.source_owner)
+        self._pass_source_overlays()
         state_fd = os.open(self.session.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             monitor.execute("getfd", {"fdname": fdname}, fds=[state_fd])
@@ -425,10 +500,23 @@ class CloneOperation:
         self.journal.append("clone-overlays", disks=self.disks)
         create_clone_overlays(self.disks)
         self._start_clone()
-        self.clone_monitor.execute("migrate-incoming", {"uri": "unix:" + self.session.migration_socket})
-        self._progress("migrate", 0.2, "Copying memory to the clone")
-        self.journal.append("migrate-start", wasRunning=self.was_running)
-        monitor.execute("migrate", {"uri": "unix:" + self.session.migration_socket})
+        self.journal.append("source-overlays", disks=self.disks)
+        create_source_overlays(self.disks, self.source_owner)
+        self._pass_source_overlays()
+        # A socket pair carries the migration: no socket file whose permissions the source's user needs,
+        # and the helper holds no end of it once both QEMUs have theirs.
+        fdname = "civic-" + self.session.clone_id
+        outgoing, incoming = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.clone_monitor.execute("getfd", {"fdname": "incoming"}, fds=[incoming.fileno()])
+            self.clone_monitor.execute("migrate-incoming", {"uri": "fd:incoming"})
+            self._progress("migrate", 0.2, "Copying memory to the clone")
+            monitor.execute("getfd", {"fdname": fdname}, fds=[outgoing.fileno()])
+            self.journal.append("migrate-start", wasRunning=self.was_running)
+            monitor.execute("migrate", {"uri": "fd:" + fdname})
+        finally:
+            outgoing.close()
+            incoming.close()
         info = self._wait_migration(monitor, ("pre-switchover",), "precopy migration", self.args["timeoutSeconds"])
         seen_at = time.monotonic()
         stop_event = monitor.find_event("STOP")

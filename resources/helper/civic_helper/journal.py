@@ -9,11 +9,11 @@ JOURNAL_NAME = "journal.jsonl"
 
 # Phases of `clone`, in order, per strategy. Each is written BEFORE its action runs.
 CLONE_PHASES_BACKGROUND = (
-    "begin", "source-caps", "source-cut", "source-resumed", "state-wait", "caps-restored", "clone-overlays",
+    "begin", "source-caps", "source-overlays", "source-nodes", "source-cut", "source-resumed", "state-wait", "caps-restored", "clone-overlays",
     "clone-start", "clone-started", "clone-load", "clone-resume", "ready",
 )
 CLONE_PHASES_PRECOPY = (
-    "begin", "source-caps", "clone-overlays", "clone-start", "clone-started", "migrate-start", "switchover",
+    "begin", "source-caps", "clone-overlays", "clone-start", "clone-started", "source-overlays", "source-nodes", "migrate-start", "switchover",
     "source-resumed", "caps-restored", "clone-resume", "ready",
 )
 # Points inside the source pause where faults can be injected without a journal record.

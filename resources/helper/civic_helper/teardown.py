@@ -109,7 +109,7 @@ def teardown(session, journal, view, open_source, emitter=None, reason="teardown
         if monitor is not None:
             progress("source-commit", 0.7, "Folding the source overlay back")
             _fold_source_overlays(session, view, journal, monitor, summary)
-        elif view.has("source-cut") or view.has("switchover"):
+        elif view.has("source-overlays"):
             summary["sourceOverlayLeft"] = True
     finally:
         if monitor is not None:
@@ -186,33 +186,50 @@ def restore_migration_settings(monitor, original):
 
 
 def _fold_source_overlays(session, view, journal, monitor, summary):
-    """block-commit each of our source overlays back into its base, then delete the file."""
-    if not (view.has("source-cut") or view.has("switchover")):
+    """block-commit each of our source overlays back into its base, drop its node, delete the file."""
+    if not view.has("source-overlays"):
         return
     disks = view.begin.get("disks") or []
     names = {node.get("node-name") for node in monitor.execute("query-named-block-nodes", {"flat": True}) or []}
-    tops = {}
-    for info in monitor.execute("query-block") or []:
-        inserted = info.get("inserted")
-        if inserted:
-            tops[inserted.get("node-name")] = info
+    tops = {(info.get("inserted") or {}).get("node-name") for info in monitor.execute("query-block") or []}
     for index, disk in enumerate(disks):
         node = disk["snapshotNode"]
         job_id = "civic-commit-%s-%d" % (session.clone_id[3:], index)
         jobs = {job.get("device"): job for job in monitor.execute("query-block-jobs") or []}
-        if node in names or job_id in jobs:
-            if node not in tops and job_id not in jobs:
-                raise HelperError(VM_BUSY, "A newer clone's overlay sits on top of this clone's; destroy it first.",
-                                  detail={"node": node})
+        if node in tops or job_id in jobs:
             journal.append("source-commit", node=node, job=job_id)
             if job_id not in jobs:
                 monitor.execute("block-commit", {"job-id": job_id, "device": node})
             _wait_commit(monitor, job_id)
             journal.append("source-committed", node=node)
             summary["actions"].append("source-committed:" + node)
+        if node in names:
+            try:
+                monitor.execute("blockdev-del", {"node-name": node})
+            except QmpError as error:
+                # Still in use while not the top of its disk: a newer clone's overlay sits on it.
+                raise HelperError(VM_BUSY, "A newer clone's overlay sits on top of this clone's; destroy it first.",
+                                  detail={"node": node, "qemu": error.desc})
         overlay = disk.get("sourceOverlay")
         if overlay and os.path.exists(overlay) and overlay.startswith(session.dir + os.sep):
             os.unlink(overlay)
+    _remove_our_fdsets(session, monitor, summary)
+
+
+def _remove_our_fdsets(session, monitor, summary):
+    """remove-fd the fd sets holding our overlay descriptors (found by their opaque label)."""
+    prefix = "civic-%s-" % session.clone_id
+    try:
+        fdsets = monitor.execute("query-fdsets") or []
+    except QmpError:
+        return
+    for fdset in fdsets:
+        if any(str(fd.get("opaque", "")).startswith(prefix) for fd in fdset.get("fds", [])):
+            try:
+                monitor.execute("remove-fd", {"fdset-id": fdset["fdset-id"]})
+                summary["actions"].append("fdset-removed:%d" % fdset["fdset-id"])
+            except QmpError:
+                pass
 
 
 def _wait_commit(monitor, job_id, timeout=600.0):

@@ -151,6 +151,7 @@ def source_facts(vm):
         caps = {c["capability"]: c["state"] for c in client.execute("query-migrate-capabilities")}
         params = client.execute("query-migrate-parameters")
         jobs = client.execute("query-block-jobs")
+        fdsets = client.execute("query-fdsets")
     chain = []
     for info in blocks:
         inserted = info.get("inserted")
@@ -165,7 +166,7 @@ def source_facts(vm):
     active = migration not in (None, "none", "completed", "cancelled", "failed")
     return {"status": status, "chain": chain, "namedNodes": nodes, "migrationActive": active,
             "caps": {k: caps.get(k) for k in ("background-snapshot", "pause-before-switchover", "postcopy-ram")},
-            "maxBandwidth": params.get("max-bandwidth"), "jobs": jobs}
+            "maxBandwidth": params.get("max-bandwidth"), "jobs": jobs, "fdsets": fdsets}
 
 
 def make_base_dir():

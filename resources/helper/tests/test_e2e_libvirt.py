@@ -44,7 +44,7 @@ DOMAIN_XML = """<domain type='qemu'>
     <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
     <graphics type='vnc' listen='127.0.0.1' autoport='yes'/>
   </devices>
-  <seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>
+  {seclabel}
 </domain>
 """
 
@@ -73,16 +73,24 @@ def domain_facts(name):
 
 @unittest.skipIf(SKIP, "skipping libvirt end-to-end tests: %s" % SKIP)
 class LibvirtEndToEndTest(unittest.TestCase):
+    """QEMU run by libvirt as root."""
+
+    seclabel = "<seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>"
+    strategies = ("background-snapshot", "precopy")
+
     @classmethod
     def setUpClass(cls):
         cls.base = qemu_lab.make_base_dir()
+        # libvirt's own QEMU user must reach the image; the helper root below stays 0700.
+        os.chmod(cls.base, 0o755)
         cls.root = os.path.join(cls.base, "root")
         cls.name = "civic-helper-e2e-" + secrets.token_hex(4)
         cls.image = os.path.join(cls.base, "src.qcow2")
         subprocess.run([qemu_lab.QEMU_IMG, "create", "-q", "-f", "qcow2", cls.image, "64M"], check=True)
         xml = os.path.join(cls.base, "domain.xml")
         with open(xml, "w") as handle:
-            handle.write(DOMAIN_XML.format(name=cls.name, qemu=qemu_lab.QEMU, image=cls.image))
+            handle.write(DOMAIN_XML.format(name=cls.name, qemu=qemu_lab.QEMU, image=cls.image,
+                                           seclabel=cls.seclabel))
         virsh("create", xml)
         wait_until(lambda: domain_facts(cls.name)[0] == "running", 60, "domain running")
         cls.pristine = domain_facts(cls.name)
@@ -105,7 +113,7 @@ class LibvirtEndToEndTest(unittest.TestCase):
         self.assertTrue(entry["qgaChannel"])
 
     def test_clone_and_destroy_with_each_strategy(self):
-        for strategy in ("background-snapshot", "precopy"):
+        for strategy in self.strategies:
             with self.subTest(strategy=strategy):
                 run = self.helper("clone", {"vm": "libvirt:" + self.name, "strategy": strategy, "maxPauseMs": 2000})
                 self.assertIsNotNone(run.result, run.messages)
@@ -121,6 +129,8 @@ class LibvirtEndToEndTest(unittest.TestCase):
 
     def test_helper_killed_mid_pause_then_recover(self):
         for strategy, phase in (("background-snapshot", "source-snapshot"), ("precopy", "migrate-continue")):
+            if strategy not in self.strategies:
+                continue
             with self.subTest(strategy=strategy):
                 run = self.helper("clone", {"vm": "libvirt:" + self.name, "strategy": strategy, "maxPauseMs": 2000},
                                   fault=phase + ":kill")
@@ -129,6 +139,33 @@ class LibvirtEndToEndTest(unittest.TestCase):
                 self.assertEqual([s["outcome"] for s in recovered.result["sessions"]], ["recovered"],
                                  recovered.messages)
                 self.assertEqual(domain_facts(self.name), self.pristine)
+
+
+@unittest.skipIf(SKIP, "skipping libvirt end-to-end tests: %s" % SKIP)
+class LibvirtUnprivilegedQemuTest(LibvirtEndToEndTest):
+    """QEMU run by libvirt as its own user (Debian's default): overlays reach it as passed descriptors."""
+
+    seclabel = ""
+    # An unprivileged QEMU gets no userfaultfd here (vm.unprivileged_userfaultfd=0).
+    strategies = ("precopy",)
+
+    def test_qemu_runs_as_another_user(self):
+        with open("/run/libvirt/qemu/%s.pid" % self.name) as handle:
+            pid = int(handle.read())
+        with open("/proc/%d/status" % pid) as handle:
+            uid = next(line.split()[1] for line in handle if line.startswith("Uid:"))
+        self.assertNotEqual(uid, "0")
+
+    def test_auto_falls_back_to_precopy_when_qemu_refuses_background_snapshot(self):
+        run = self.helper("clone", {"vm": "libvirt:" + self.name, "maxPauseMs": 2000})
+        self.assertIsNotNone(run.result, run.messages)
+        plan = run.progress("plan")[0]
+        if plan["fallbackReason"] is None:
+            self.assertEqual(plan["strategy"], "background-snapshot")
+        else:
+            self.assertEqual((plan["strategy"], run.result["strategy"]), ("precopy", "precopy"))
+        self.assertIsNotNone(self.helper("destroy", {"cloneId": run.result["cloneId"]}).result)
+        self.assertEqual(domain_facts(self.name), self.pristine)
 
 
 if __name__ == "__main__":

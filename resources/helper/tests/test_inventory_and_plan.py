@@ -2,7 +2,7 @@
 
 import unittest
 
-from civic_helper.clone import choose_strategy, parse_clone_args, plan_disks, snapshot_actions
+from civic_helper.clone import choose_strategy, overlay_node, parse_clone_args, plan_disks, snapshot_actions
 from civic_helper.errors import HelperError
 from civic_helper.inventory import describe_libvirt_xml
 from civic_helper.session import Session
@@ -108,10 +108,11 @@ class DiskPlanTest(unittest.TestCase):
         self.assertEqual([d["argvKey"] for d in disks], ["virtio0", "/img/b.raw"])
         self.assertEqual(disks[1]["cloneOverlay"], "/run/cw/cw-0123456789ab/disk-1.qcow2")
         self.assertEqual(disks[0]["snapshotNode"], "civic-0123456789ab-0")
-        actions = snapshot_actions(disks)
-        self.assertEqual(actions[0], {"type": "blockdev-snapshot-sync", "data": {
-            "node-name": "#block1", "snapshot-file": "/run/cw/cw-0123456789ab/src-0.qcow2",
-            "snapshot-node-name": "civic-0123456789ab-0", "format": "qcow2", "mode": "absolute-paths"}})
+        self.assertEqual(snapshot_actions(disks)[1], {"type": "blockdev-snapshot", "data": {
+            "node": "#block2", "overlay": "civic-0123456789ab-1"}})
+        self.assertEqual(overlay_node(disks[1], 8), {
+            "driver": "qcow2", "node-name": "civic-0123456789ab-1", "backing": None,
+            "file": {"driver": "file", "filename": "/dev/fdset/8", "locking": "off"}})
 
     def test_a_chain_already_carrying_a_clone_overlay_is_busy(self):
         with self.assertRaises(HelperError) as caught:

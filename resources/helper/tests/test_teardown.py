@@ -7,6 +7,7 @@ import unittest
 
 from civic_helper.errors import HelperError
 from civic_helper.journal import Journal, JournalView
+from civic_helper.qmp import QmpError
 from civic_helper.session import Session
 from civic_helper.teardown import paused_by_us, teardown
 
@@ -14,13 +15,14 @@ from civic_helper.teardown import paused_by_us, teardown
 class FakeMonitor:
     """Scripted QEMU state; records every command it is given."""
 
-    def __init__(self, status="running", migration=None, nodes=(), tops=(), commit_ready=True):
+    def __init__(self, status="running", migration=None, nodes=(), tops=(), commit_ready=True, in_use=()):
         self.status = status
         self.migration = migration
         self.nodes = set(nodes)
         self.tops = set(tops)
         self.jobs = {}
         self.commit_ready = commit_ready
+        self.in_use = set(in_use)
         self.commands = []
         self.closed = False
 
@@ -42,6 +44,9 @@ class FakeMonitor:
             return [{"node-name": name} for name in sorted(self.nodes)]
         if command == "query-block":
             return [{"device": "virtio0", "inserted": {"node-name": top}} for top in sorted(self.tops)]
+        if command == "query-fdsets":
+            return [{"fdset-id": 3, "fds": [{"fd": 40, "opaque": "civic-cw-00000000abcd-0"}]},
+                    {"fdset-id": 1, "fds": [{"fd": 30, "opaque": "libvirt-owned"}]}]
         if command == "query-block-jobs":
             return list(self.jobs.values())
         if command == "block-commit":
@@ -49,9 +54,14 @@ class FakeMonitor:
                                               "status": "ready", "node": arguments["device"]}
             return {}
         if command == "job-complete":
+            # The overlay leaves the chain; blockdev-add's reference keeps the node until blockdev-del.
             job = self.jobs.pop(arguments["id"])
-            self.nodes.discard(job["node"])
             self.tops.discard(job["node"])
+            return {}
+        if command == "blockdev-del":
+            if arguments["node-name"] in self.in_use:
+                raise QmpError(command, {"class": "GenericError", "desc": "Node is in use"})
+            self.nodes.discard(arguments["node-name"])
             return {}
         return {}
 
@@ -84,7 +94,7 @@ class TeardownTest(unittest.TestCase):
 
     def test_a_source_we_stopped_is_resumed(self):
         monitor = FakeMonitor(status="paused")
-        self.run_teardown(self.record("source-caps", "source-cut"), monitor)
+        self.run_teardown(self.record("source-caps", "source-overlays", "source-cut"), monitor)
         self.assertIn("cont", monitor.names())
         self.assertFalse(os.path.exists(self.session.dir))
 
@@ -124,23 +134,37 @@ class TeardownTest(unittest.TestCase):
             pass
         node = self.disk["snapshotNode"]
         monitor = FakeMonitor(nodes={node, "#block123"}, tops={node})
-        summary = self.run_teardown(self.record("source-cut", "source-resumed"), monitor)
+        summary = self.run_teardown(self.record("source-overlays", "source-nodes", "source-cut", "source-resumed"),
+                                    monitor)
         commits = [args for command, args in monitor.commands if command == "block-commit"]
         self.assertEqual(commits, [{"job-id": "civic-commit-00000000abcd-0", "device": node}])
         self.assertIn("job-complete", monitor.names())
+        self.assertEqual([args for command, args in monitor.commands if command == "blockdev-del"],
+                         [{"node-name": node}])
+        self.assertNotIn(node, monitor.nodes)
         self.assertIn("source-committed:" + node, summary["actions"])
+        # Only our fd set goes; libvirt's stays.
+        self.assertEqual([args for command, args in monitor.commands if command == "remove-fd"], [{"fdset-id": 3}])
         self.assertFalse(os.path.exists(self.session.dir))
 
     def test_an_overlay_under_a_newer_clone_is_refused(self):
         node = self.disk["snapshotNode"]
-        monitor = FakeMonitor(nodes={node, "civic-ffffffffffff-0"}, tops={"civic-ffffffffffff-0"})
+        monitor = FakeMonitor(nodes={node, "civic-ffffffffffff-0"}, tops={"civic-ffffffffffff-0"}, in_use={node})
         with self.assertRaises(HelperError) as caught:
-            self.run_teardown(self.record("source-cut", "source-resumed"), monitor)
+            self.run_teardown(self.record("source-overlays", "source-nodes", "source-cut", "source-resumed"), monitor)
         self.assertEqual(caught.exception.code, "VM_BUSY")
         self.assertTrue(os.path.exists(self.session.dir))
 
+    def test_an_overlay_added_but_never_cut_in_is_only_dropped(self):
+        node = self.disk["snapshotNode"]
+        monitor = FakeMonitor(nodes={node, "#block123"}, tops={"#block123"})
+        self.run_teardown(self.record("source-overlays", "source-nodes"), monitor)
+        self.assertNotIn("block-commit", monitor.names())
+        self.assertEqual([args for command, args in monitor.commands if command == "blockdev-del"],
+                         [{"node-name": node}])
+
     def test_an_unreachable_source_keeps_the_session_for_a_later_recover(self):
-        view = self.record("source-cut", "source-resumed")
+        view = self.record("source-overlays", "source-cut", "source-resumed")
         with self.assertRaises(HelperError):
             teardown(self.session, self.journal, view, lambda: None)
         self.assertTrue(os.path.exists(self.session.dir))
