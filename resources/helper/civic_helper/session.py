@@ -96,10 +96,6 @@ class Session:
         return self.path("clone.pid")
 
     @property
-    def migration_socket(self):
-        return self.path("mig.sock")
-
-    @property
     def state_file(self):
         return self.path("state.bin")
 
