@@ -1,6 +1,8 @@
 import type { CliIo } from './commands/cli-io';
+import { hostsCommand } from './commands/hosts-command';
 import { summaryCommand } from './commands/summary';
 import { verifyCommand } from './commands/verify';
+import { vmsCommand } from './commands/vms-command';
 import { serveCommand } from './serve-command';
 
 // The `civic` command. It only routes to commands, which call the same services the app calls.
@@ -11,12 +13,16 @@ commands:
   verify <capture>            check a capture's integrity and custody chain (exit 0 verified, 1 not)
   summary <capture> [--json]  provenance, counts and top findings of a capture
   serve [--port N]            run the workbench in a browser on 127.0.0.1 (web mode)
+  hosts list|add|remove|test  KVM hosts: the inventory and a connection check
+  vms <host>                  what a host can do and its VMs (helper probe + list)
 `;
 
 const commands: Record<string, (args: readonly string[], io: CliIo) => Promise<number>> = {
   verify: verifyCommand,
   summary: summaryCommand,
   serve: serveCommand,
+  hosts: (args, io) => hostsCommand(args, io),
+  vms: (args, io) => vmsCommand(args, io),
 };
 
 /** Runs the CLI with the given arguments and returns the exit code. */
