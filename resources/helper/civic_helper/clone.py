@@ -64,11 +64,17 @@ def choose_strategy(requested, capabilities):
 def check_source_idle(monitor, vm_key):
     """Refuse a source that is migrating, running block jobs, or not in a clonable run state."""
     status = monitor.execute("query-status").get("status")
-    if status not in ("running", "paused"):
+    if status == "paused":
+        # QEMU 7.2 starts a VM once a background snapshot is under way, and a finished precopy leaves
+        # the source's disks inactive until it runs: either would change a VM the user paused.
+        raise HelperError(VM_NOT_CLONEABLE, "The VM is paused; QEMU cannot copy a paused VM's memory without "
+                                            "starting it. Resume it first if that is acceptable.",
+                          detail={"vm": vm_key, "status": status})
+    if status != "running":
         if status in ("inmigrate", "postmigrate", "finish-migrate", "save-vm", "restore-vm"):
             raise HelperError(VM_BUSY, "The VM is %s; another migration or snapshot is in progress." % status,
                               detail={"vm": vm_key, "status": status})
-        raise HelperError(VM_NOT_CLONEABLE, "The VM is %s, not running or paused." % status,
+        raise HelperError(VM_NOT_CLONEABLE, "The VM is %s, not running." % status,
                           detail={"vm": vm_key, "status": status})
     migration = (monitor.execute("query-migrate") or {}).get("status")
     if migration in MIGRATION_ACTIVE:

@@ -59,7 +59,9 @@ def _finish_entry(entry, facts, reasons, busy_ids):
     entry["qgaChannel"] = facts["qgaChannel"]
     entry["vfioDevices"] = facts["vfio"]
     reasons.extend(facts["refusals"])
-    if entry.get("state") not in ("running", "paused"):
+    if entry.get("state") == "paused":
+        reasons.append("the VM is paused (copying its memory would start it)")
+    elif entry.get("state") != "running":
         reasons.append("the VM is %s" % entry.get("state"))
     if entry["id"] in busy_ids:
         reasons.append("a clone of this VM already exists")

@@ -131,6 +131,34 @@ class CloneEndToEndTest(unittest.TestCase):
                 self.assertEqual(run.error["code"], "IMPACT_BUDGET_EXCEEDED", run.messages)
                 self.assert_pristine(strategy)
 
+    def test_a_paused_vm_is_refused_and_stays_paused(self):
+        self.vm.qmp("stop")
+        try:
+            for strategy in ("auto", "background-snapshot", "precopy"):
+                with self.subTest(strategy=strategy):
+                    run = self.clone(strategy)
+                    self.assertEqual(run.error["code"], "VM_NOT_CLONEABLE", run.messages)
+                    self.assertEqual(self.vm.qmp("query-status")["status"], "paused")
+            listing = self.helper("list", {"libvirt": False}).result["vms"]
+            self.assertFalse(listing[0]["cloneable"])
+        finally:
+            self.vm.qmp("cont")
+        self.assert_pristine()
+
+    def test_probe_and_list(self):
+        probe = self.helper("probe", {"vm": self.vm.vm_id}).result
+        self.assertTrue(probe["qemuVersion"])
+        self.assertIn("precopy", probe["strategies"])
+        self.assertIn("pause-before-switchover", probe["vm"]["migrationCapabilities"])
+        self.assertGreater(probe["freeDiskBytes"], 0)
+        listing = self.helper("list", {"libvirt": False}).result
+        self.assertEqual(len(listing["vms"]), 1)
+        entry = listing["vms"][0]
+        self.assertEqual((entry["id"], entry["state"], entry["cloneable"]), (self.vm.vm_id, "running", True))
+        self.assertEqual(entry["disks"][0]["file"], self.vm.image)
+        self.assertEqual(entry["nics"][0]["mac"], "52:54:00:12:34:56")
+        self.assertEqual(entry["memoryBytes"], 128 * 2 ** 20)
+
     def test_recover_is_idempotent_and_leaves_live_clones(self):
         run = self.clone("precopy")
         first = self.helper("recover", {})
