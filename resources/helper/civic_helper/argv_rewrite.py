@@ -263,10 +263,7 @@ def inspect_argv(argv):
     drive_ids = _default_drive_ids(pairs)
     for position, (option, value) in enumerate(pairs):
         if option in REFUSED_OPTIONS:
-            if option == "-hda" and value is not None and not value.startswith("-"):
-                reasons.append(REFUSED_OPTIONS[option])
-            else:
-                reasons.append(REFUSED_OPTIONS[option])
+            reasons.append(REFUSED_OPTIONS[option])
         elif option == "-machine" or option == "-M":
             kv = parse_keyval(value, implied_key="type")
             machine = kv_get(kv, "type")
@@ -299,16 +296,10 @@ def inspect_argv(argv):
                 "key": drive_ids.get(position), "file": kv_get(kv, "file"), "format": kv_get(kv, "format"),
                 "readOnly": read_only, "interface": kv_get(kv, "if", "ide"), "media": media, "syntax": "drive",
             })
-            if kv_get(kv, "file", "").startswith("/dev/fdset/"):
-                pass
         elif option == "-nic":
             kv = parse_keyval(value, implied_key="type")
             nics.append({"model": kv_get(kv, "model", "default"), "netdev": None, "mac": kv_get(kv, "mac"),
                          "id": kv_get(kv, "id"), "type": kv_get(kv, "type")})
-        elif option == "-object":
-            props = json.loads(value) if _is_json(value) else dict(parse_keyval(value, implied_key="qom-type"))
-            if props.get("qom-type") == "memory-backend-file" and not _truthy(props.get("share", False)):
-                pass
     for name in dict.fromkeys(device_drives):
         if name in graph.nodes:
             node = graph.nodes[name]

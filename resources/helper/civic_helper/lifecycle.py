@@ -93,16 +93,11 @@ def orphan_processes(root):
             continue
         pidfile = argv[index + 1]
         folder = os.path.dirname(pidfile)
-        if os.path.dirname(folder) == context_root_norm(root) and os.path.basename(pidfile) == "clone.pid" and \
+        if os.path.dirname(folder) == os.path.normpath(root) and os.path.basename(pidfile) == "clone.pid" and \
                 not os.path.isfile(os.path.join(folder, MARKER_NAME)) and any(
                     a.startswith("guest=civic-clone-") for a in argv):
             orphans.append({"pid": int(name), "sessionDir": folder})
     return orphans
-
-
-def context_root_norm(root):
-    """The root as compared against paths in process command lines."""
-    return os.path.normpath(root)
 
 
 def gc(context, args):

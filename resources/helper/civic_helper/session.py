@@ -85,22 +85,27 @@ class Session:
 
     @property
     def qmp_socket(self):
+        """The clone's QMP socket."""
         return self.path("qmp.sock")
 
     @property
     def qga_socket(self):
+        """The clone's guest agent socket."""
         return self.path("qga.sock")
 
     @property
     def pidfile(self):
+        """The clone QEMU's pidfile (its argv carries this path: how its processes are recognised)."""
         return self.path("clone.pid")
 
     @property
     def state_file(self):
+        """The background-snapshot state file."""
         return self.path("state.bin")
 
     @property
     def exists(self):
+        """Whether the folder carries our marker."""
         return os.path.isfile(self.path(MARKER_NAME))
 
     def create(self, marker):
