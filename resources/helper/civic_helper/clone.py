@@ -300,7 +300,7 @@ class CloneOperation:
         original_caps = {name: capabilities[name] for name in touched if name in capabilities}
         self.journal.append("begin", vm=self.source.describe(), strategy=strategy, wasRunning=self.was_running,
                             fdname="civic-" + self.session.clone_id, disks=disks,
-                            maxPauseMs=self.args["maxPauseMs"], sourceArgv=argv)
+                            maxPauseMs=self.args["maxPauseMs"])
         self.journal.append("source-caps", capabilities=original_caps, parameters=original_params)
         self._original_settings = {"capabilities": original_caps, "parameters": original_params}
         fallback = None
@@ -363,7 +363,8 @@ class CloneOperation:
         self.journal.append("caps-restored")
 
     def _start_clone(self):
-        self.journal.append("clone-start", argv=self.clone_argv)
+        # The argv is not journaled: it can carry secrets (`-object secret,data=...`).
+        self.journal.append("clone-start", pidfile=self.session.pidfile)
         log = open(self.session.path("clone.log"), "wb")
         try:
             self.clone_process = subprocess.Popen(
