@@ -476,15 +476,17 @@ static long status_number(const char *status, const char *key, long fallback) {
 /* Writes a NUL-separated list (cmdline, environ) as a JSON array of guest strings. */
 static void json_nul_list(struct buffer *out, const struct buffer *list, size_t max_entries, int *entries_truncated) {
     buffer_puts(out, "[");
-    size_t start = 0, written = 0;
-    while (start < list->length) {
+    size_t start = 0, written = 0, end = list->length;
+    /* A process that rewrote its argument area (setproctitle, a fake name) leaves NUL padding behind. */
+    while (end > 1 && list->data[end - 1] == '\0' && list->data[end - 2] == '\0') end--;
+    while (start < end) {
         if (written == max_entries) {
             *entries_truncated = 1;
             break;
         }
         const char *entry = list->data + start;
-        const char *nul = memchr(entry, '\0', list->length - start);
-        size_t length = nul ? (size_t)(nul - entry) : list->length - start;
+        const char *nul = memchr(entry, '\0', end - start);
+        size_t length = nul ? (size_t)(nul - entry) : end - start;
         if (written) buffer_puts(out, ",");
         json_guest_string(out, entry, length);
         written++;
@@ -853,9 +855,28 @@ static int decode_address(const char *text, int ipv6, char *address, size_t size
         snprintf(address, size, "::ffff:%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
         return 0;
     }
-    size_t used = 0;
+    /* RFC 5952 text: the longest run (two or more) of zero groups becomes "::". */
+    unsigned groups[8];
+    int best_start = -1, best_length = 1;
+    for (int group = 0; group < 8; group++) groups[group] = (unsigned)(bytes[group * 2] << 8 | bytes[group * 2 + 1]);
     for (int group = 0; group < 8; group++) {
-        used += (size_t)snprintf(address + used, size - used, "%s%x", group ? ":" : "", (unsigned)(bytes[group * 2] << 8 | bytes[group * 2 + 1]));
+        int length = 0;
+        while (group + length < 8 && groups[group + length] == 0) length++;
+        if (length > best_length) {
+            best_start = group;
+            best_length = length;
+        }
+    }
+    size_t used = 0;
+    address[0] = '\0';
+    for (int group = 0; group < 8; group++) {
+        if (group == best_start) {
+            used += (size_t)snprintf(address + used, size - used, "::");
+            group += best_length - 1;
+            continue;
+        }
+        int after_gap = best_start >= 0 && group == best_start + best_length;
+        used += (size_t)snprintf(address + used, size - used, "%s%x", group && !after_gap ? ":" : "", groups[group]);
     }
     return 0;
 }
