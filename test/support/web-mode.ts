@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { installPaths } from '../../main/app/install-paths';
-import { createWorkbenchServices, type WorkbenchServices } from '../../main/services';
+import { createWorkbenchServices, type ServiceDependencies, type WorkbenchServices } from '../../main/services';
 import { startWebServer, type WebServer } from '../../main/web/web-server';
 
 /** Where Debian's Chromium lives; CHROMIUM_PATH overrides it. */
@@ -27,11 +27,15 @@ export interface WebWorkbench {
  * Needs `npm run build` first (the renderer is served from out/renderer). Playwright gives the
  * browser a new empty profile of its own.
  */
-export async function startWebWorkbench(options: { viewport?: { width: number; height: number } } = {}): Promise<WebWorkbench> {
+export async function startWebWorkbench(
+  options: { viewport?: { width: number; height: number }; homeDir?: string; hosts?: ServiceDependencies['hosts'] } = {},
+): Promise<WebWorkbench> {
   const { resourcesDir, rendererDir } = installPaths();
   if (!existsSync(join(rendererDir, 'index.html'))) throw new Error('The renderer is not built: run `npm run build` before the UI tests.');
   const dataDir = mkdtempSync(join(tmpdir(), 'civic-ui-data-'));
-  const services = createWorkbenchServices({ appDataDir: dataDir, resourcesDir, transport: 'web' });
+  // The services never see the real ~/.ssh: a test gives its own home, or gets an empty one.
+  const homeDir = options.homeDir ?? mkdtempSync(join(tmpdir(), 'civic-ui-home-'));
+  const services = createWorkbenchServices({ appDataDir: dataDir, resourcesDir, transport: 'web', homeDir, ...(options.hosts ? { hosts: options.hosts } : {}) });
   const server = await startWebServer({ services, staticDir: rendererDir });
   const browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -66,6 +70,7 @@ export async function startWebWorkbench(options: { viewport?: { width: number; h
       await services.shutdown();
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (options.homeDir === undefined) rmSync(homeDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,33 +1,154 @@
-import type { HostEntry, SessionState, SessionStateEvent, WorkbenchApi, WorkbenchError } from '../../../preload/api';
+import type {
+  HostDetails,
+  HostEntry,
+  HostForm,
+  HostKeyPromptEvent,
+  HostVmList,
+  SecretPromptEvent,
+  SessionState,
+  SessionStateEvent,
+  WorkbenchApi,
+  WorkbenchError,
+} from '../../../preload/api';
+import { applyPromptEvent, withoutPrompt } from '../features/hosts/prompt-queue';
 import type { SliceCreator } from './types';
 
-/** KVM hosts the user can connect to, and their connection states. */
+/** Which host form is open: a new host, or an existing one to edit. */
+export type HostFormState = { readonly mode: 'add' } | { readonly mode: 'edit'; readonly host: HostDetails };
+
+/** KVM hosts, their connections and VMs, and the questions connecting asks. */
 export interface HostsSlice {
   readonly hosts: readonly HostEntry[];
   readonly hostsLoaded: boolean;
   readonly hostsError: WorkbenchError | null;
   readonly sessionStates: Readonly<Record<string, SessionState>>;
+  /** The last failure per host (connect, helper, VM list), until the next try. */
+  readonly hostErrors: Readonly<Record<string, WorkbenchError>>;
+  readonly vmLists: Readonly<Record<string, HostVmList>>;
+  readonly vmsLoading: Readonly<Record<string, boolean>>;
+  /** Open host-key questions, oldest first; the dialog shows the first. */
+  readonly hostKeyPrompts: readonly HostKeyPromptEvent[];
+  readonly secretPrompts: readonly SecretPromptEvent[];
+  readonly hostForm: HostFormState | null;
+  readonly hostFormError: WorkbenchError | null;
   loadHosts(): Promise<void>;
   receiveSessionState(event: SessionStateEvent): void;
+  receiveHostKeyPrompt(event: HostKeyPromptEvent): void;
+  receiveSecretPrompt(event: SecretPromptEvent): void;
+  answerHostKey(promptId: string, accept: boolean): Promise<void>;
+  /** `null` cancels. The value is handed over and not kept in the store. */
+  answerSecret(promptId: string, value: string | null): Promise<void>;
+  openHostForm(hostId?: string): Promise<void>;
+  closeHostForm(): void;
+  /** Saves the open form; true when saved (the form then closes). */
+  saveHost(form: HostForm): Promise<boolean>;
+  removeHost(hostId: string): Promise<void>;
+  /** Connects (deploying the helper), then lists the host's VMs. */
+  connectHost(hostId: string): Promise<void>;
+  disconnectHost(hostId: string): Promise<void>;
+  refreshVms(hostId: string): Promise<void>;
+  dismissHostError(hostId: string): void;
+}
+
+function omit<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const next = { ...record };
+  delete next[key];
+  return next;
 }
 
 /** Creates the hosts slice over the contract. */
 export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
-  return (set) => ({
-    hosts: [],
-    hostsLoaded: false,
-    hostsError: null,
-    sessionStates: {},
-    async loadHosts() {
-      const result = await api.listHosts();
-      set(
-        result.ok
-          ? { hosts: result.value, hostsLoaded: true, hostsError: null }
-          : { hostsLoaded: true, hostsError: result.error },
-      );
-    },
-    receiveSessionState(event) {
-      set((state) => ({ sessionStates: { ...state.sessionStates, [event.hostId]: event.state } }));
-    },
-  });
+  return (set, get) => {
+    const fail = (hostId: string, error: WorkbenchError): void => set((state) => ({ hostErrors: { ...state.hostErrors, [hostId]: error } }));
+    return {
+      hosts: [],
+      hostsLoaded: false,
+      hostsError: null,
+      sessionStates: {},
+      hostErrors: {},
+      vmLists: {},
+      vmsLoading: {},
+      hostKeyPrompts: [],
+      secretPrompts: [],
+      hostForm: null,
+      hostFormError: null,
+      async loadHosts() {
+        const result = await api.listHosts();
+        set(result.ok ? { hosts: result.value, hostsLoaded: true, hostsError: null } : { hostsLoaded: true, hostsError: result.error });
+      },
+      receiveSessionState(event) {
+        set((state) => ({
+          sessionStates: { ...state.sessionStates, [event.hostId]: event.state },
+          ...(event.error ? { hostErrors: { ...state.hostErrors, [event.hostId]: event.error } } : {}),
+          ...(event.state === 'disconnected' ? { vmLists: omit(state.vmLists, event.hostId) } : {}),
+        }));
+      },
+      receiveHostKeyPrompt(event) {
+        set((state) => ({ hostKeyPrompts: applyPromptEvent(state.hostKeyPrompts, event) }));
+      },
+      receiveSecretPrompt(event) {
+        set((state) => ({ secretPrompts: applyPromptEvent(state.secretPrompts, event) }));
+      },
+      async answerHostKey(promptId, accept) {
+        set((state) => ({ hostKeyPrompts: withoutPrompt(state.hostKeyPrompts, promptId) }));
+        await api.answerHostKey({ promptId, accept });
+      },
+      async answerSecret(promptId, value) {
+        set((state) => ({ secretPrompts: withoutPrompt(state.secretPrompts, promptId) }));
+        await api.answerSecret({ promptId, value });
+      },
+      async openHostForm(hostId) {
+        if (hostId === undefined) {
+          set({ hostForm: { mode: 'add' }, hostFormError: null });
+          return;
+        }
+        const result = await api.getHost({ hostId });
+        if (result.ok) set({ hostForm: { mode: 'edit', host: result.value }, hostFormError: null });
+        else fail(hostId, result.error);
+      },
+      closeHostForm() {
+        set({ hostForm: null, hostFormError: null });
+      },
+      async saveHost(form) {
+        const open = get().hostForm;
+        if (open === null) return false;
+        const result = open.mode === 'add' ? await api.addHost({ host: form }) : await api.editHost({ hostId: open.host.id, host: form });
+        if (!result.ok) {
+          set({ hostFormError: result.error });
+          return false;
+        }
+        set({ hostForm: null, hostFormError: null });
+        await get().loadHosts();
+        return true;
+      },
+      async removeHost(hostId) {
+        const result = await api.removeHost({ hostId });
+        if (!result.ok) return fail(hostId, result.error);
+        set((state) => ({ vmLists: omit(state.vmLists, hostId), hostErrors: omit(state.hostErrors, hostId) }));
+        await get().loadHosts();
+      },
+      async connectHost(hostId) {
+        set((state) => ({ hostErrors: omit(state.hostErrors, hostId) }));
+        const result = await api.connectHost({ hostId });
+        if (!result.ok) return fail(hostId, result.error);
+        await get().refreshVms(hostId);
+      },
+      async disconnectHost(hostId) {
+        const result = await api.disconnectHost({ hostId });
+        if (!result.ok) fail(hostId, result.error);
+        set((state) => ({ vmLists: omit(state.vmLists, hostId) }));
+      },
+      async refreshVms(hostId) {
+        set((state) => ({ vmsLoading: { ...state.vmsLoading, [hostId]: true }, hostErrors: omit(state.hostErrors, hostId) }));
+        const result = await api.listVms({ hostId });
+        set((state) => ({
+          vmsLoading: { ...state.vmsLoading, [hostId]: false },
+          ...(result.ok ? { vmLists: { ...state.vmLists, [hostId]: result.value } } : { hostErrors: { ...state.hostErrors, [hostId]: result.error } }),
+        }));
+      },
+      dismissHostError(hostId) {
+        set((state) => ({ hostErrors: omit(state.hostErrors, hostId) }));
+      },
+    };
+  };
 }

@@ -1,59 +1,148 @@
+import type { HostEntry, SessionState } from '../../../../preload/api';
 import { ErrorBanner } from '../../components/error-banner';
 import { moveFocusInList } from '../../components/list-keyboard';
 import { useWorkbench } from '../../store/store-context';
+import { hostErrorAction } from './host-error-action';
+import { HostForm } from './host-form';
+import { draftFromHost, emptyHostDraft } from './host-form-fields';
+import { HostKeyDialog } from './host-key-dialog';
+import { SecretDialog } from './secret-dialog';
+import { VmList } from './vm-list';
+import './hosts.css';
 
-/** The KVM hosts the workbench knows, from ~/.ssh/config and its own list. */
+const stateLabels: Record<SessionState, string> = {
+  disconnected: 'disconnected',
+  connecting: 'connecting…',
+  connected: 'connected',
+  lost: 'connection lost',
+  reconnecting: 'reconnecting…',
+};
+
+/** One host: its state, its actions, its last error and, when connected, its VMs. */
+function HostRow({ host }: { host: HostEntry }) {
+  const state = useWorkbench((store) => store.sessionStates[host.id] ?? 'disconnected');
+  const error = useWorkbench((store) => store.hostErrors[host.id]);
+  const vmList = useWorkbench((store) => store.vmLists[host.id]);
+  const loading = useWorkbench((store) => store.vmsLoading[host.id] ?? false);
+  const connectHost = useWorkbench((store) => store.connectHost);
+  const disconnectHost = useWorkbench((store) => store.disconnectHost);
+  const refreshVms = useWorkbench((store) => store.refreshVms);
+  const openHostForm = useWorkbench((store) => store.openHostForm);
+  const removeHost = useWorkbench((store) => store.removeHost);
+  const dismissHostError = useWorkbench((store) => store.dismissHostError);
+  const busy = state === 'connecting' || state === 'reconnecting';
+  const connected = state === 'connected';
+  const action = error ? hostErrorAction(error.code) : null;
+  return (
+    <li className="host-item panel" data-testid="host-item" data-host-id={host.id} data-state={state} tabIndex={0} data-list-item aria-label={`${host.alias}, ${stateLabels[state]}`}>
+      <div className="host-item-header">
+        <span className="host-alias">{host.alias}</span>
+        <span className="mono muted">
+          {host.user}@{host.hostName}:{host.port}
+        </span>
+        <span className="muted">{host.source === 'ssh-config' ? 'ssh config' : 'workbench'}</span>
+        <span className={`badge badge-small host-state host-state-${state}`} data-testid="host-state">
+          {stateLabels[state]}
+        </span>
+        <span className="button-row host-actions">
+          {connected ? (
+            <>
+              <button type="button" className="button button-small" data-testid="host-refresh" disabled={loading} onClick={() => void refreshVms(host.id)}>
+                Refresh VMs
+              </button>
+              <button type="button" className="button button-small" data-testid="host-disconnect" onClick={() => void disconnectHost(host.id)}>
+                Disconnect
+              </button>
+            </>
+          ) : (
+            <button type="button" className="button button-small button-primary" data-testid="host-connect" disabled={busy} onClick={() => void connectHost(host.id)}>
+              Connect
+            </button>
+          )}
+          <button type="button" className="button button-small button-quiet" data-testid="host-edit" onClick={() => void openHostForm(host.id)}>
+            Edit
+          </button>
+          {host.source === 'app' ? (
+            <button type="button" className="button button-small button-quiet" data-testid="host-remove" onClick={() => void removeHost(host.id)}>
+              Remove
+            </button>
+          ) : null}
+        </span>
+      </div>
+      {error ? (
+        <ErrorBanner
+          error={error}
+          onDismiss={() => dismissHostError(host.id)}
+          action={
+            action === 'retry' ? (
+              <button type="button" className="button" data-testid="host-retry" onClick={() => void connectHost(host.id)}>
+                Try again
+              </button>
+            ) : action === 'edit' ? (
+              <button type="button" className="button" data-testid="host-fix" onClick={() => void openHostForm(host.id)}>
+                Edit host
+              </button>
+            ) : null
+          }
+        />
+      ) : null}
+      {loading ? <p className="muted">Listing VMs…</p> : null}
+      {vmList && connected ? <VmList list={vmList} /> : null}
+    </li>
+  );
+}
+
+/** The Hosts view: the inventory, connections, VM lists, and the host-key and secret dialogs. */
 export function HostsContainer() {
   const hosts = useWorkbench((state) => state.hosts);
   const loaded = useWorkbench((state) => state.hostsLoaded);
   const error = useWorkbench((state) => state.hostsError);
-  const sessionStates = useWorkbench((state) => state.sessionStates);
+  const hostForm = useWorkbench((state) => state.hostForm);
+  const hostFormError = useWorkbench((state) => state.hostFormError);
+  const hostKeyPrompt = useWorkbench((state) => state.hostKeyPrompts[0]);
+  const secretPrompt = useWorkbench((state) => state.secretPrompts[0]);
+  const openHostForm = useWorkbench((state) => state.openHostForm);
+  const closeHostForm = useWorkbench((state) => state.closeHostForm);
+  const saveHost = useWorkbench((state) => state.saveHost);
+  const answerHostKey = useWorkbench((state) => state.answerHostKey);
+  const answerSecret = useWorkbench((state) => state.answerSecret);
   return (
     <div className="hosts">
-      <section className="panel notice">
-        <h3 className="panel-title">Connect to a KVM host over SSH</h3>
-        <p>
-          Connecting is coming next: the workbench will verify each host key against your known_hosts,
-          deploy its small helper, and list the running VMs you can clone. Until then this list shows the
-          hosts it found.
-        </p>
-      </section>
       {error ? <ErrorBanner error={error} /> : null}
-      <section className="panel" aria-labelledby="hosts-heading">
-        <h3 id="hosts-heading" className="panel-title">
-          Hosts <span className="muted">({hosts.length})</span>
-        </h3>
+      <section aria-labelledby="hosts-heading">
+        <div className="panel-header">
+          <h3 id="hosts-heading" className="panel-title">
+            Hosts <span className="muted">({hosts.length})</span>
+          </h3>
+          <button type="button" className="button button-primary" data-testid="host-add" onClick={() => void openHostForm()} disabled={hostForm !== null}>
+            Add host
+          </button>
+        </div>
+        {hostForm ? (
+          <HostForm
+            key={hostForm.mode === 'edit' ? hostForm.host.id : 'new'}
+            mode={hostForm.mode}
+            initial={hostForm.mode === 'edit' ? draftFromHost(hostForm.host) : emptyHostDraft}
+            fromSshConfig={hostForm.mode === 'edit' && hostForm.host.source === 'ssh-config'}
+            serverError={hostFormError}
+            onSave={(form) => void saveHost(form)}
+            onCancel={closeHostForm}
+          />
+        ) : null}
         {!loaded ? (
           <p className="muted">Loading…</p>
         ) : hosts.length === 0 ? (
-          <p className="muted">No hosts configured. Hosts from ~/.ssh/config appear here.</p>
+          <p className="muted">No hosts yet. Add one, or define it in ~/.ssh/config.</p>
         ) : (
-          <table className="data-table" aria-label="Hosts">
-            <thead>
-              <tr>
-                <th>Alias</th>
-                <th>Address</th>
-                <th>User</th>
-                <th>Source</th>
-                <th>State</th>
-              </tr>
-            </thead>
-            <tbody onKeyDown={moveFocusInList}>
-              {hosts.map((host) => (
-                <tr key={host.id} data-testid="host-item" tabIndex={0} data-list-item>
-                  <td>{host.alias}</td>
-                  <td className="mono">
-                    {host.hostName}:{host.port}
-                  </td>
-                  <td>{host.user}</td>
-                  <td>{host.source === 'ssh-config' ? 'ssh config' : 'workbench'}</td>
-                  <td>{sessionStates[host.id] ?? 'disconnected'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ul className="host-list" aria-label="Hosts" onKeyDown={moveFocusInList}>
+            {hosts.map((host) => (
+              <HostRow key={host.id} host={host} />
+            ))}
+          </ul>
         )}
       </section>
+      {hostKeyPrompt ? <HostKeyDialog prompt={hostKeyPrompt} onAnswer={(accept) => void answerHostKey(hostKeyPrompt.promptId, accept)} /> : null}
+      {!hostKeyPrompt && secretPrompt ? <SecretDialog prompt={secretPrompt} onAnswer={(value) => void answerSecret(secretPrompt.promptId, value)} /> : null}
     </div>
   );
 }

@@ -1,0 +1,49 @@
+import type { HostVmList, VmSummary } from '../../../../preload/api';
+import { moveFocusInList } from '../../components/list-keyboard';
+
+/** The badges of one VM: what it is and whether it can be cloned, each with a reason to hover. */
+export function vmBadges(vm: VmSummary, list: HostVmList): Array<{ label: string; tone: 'ok' | 'danger' | 'plain'; title: string }> {
+  const badges: Array<{ label: string; tone: 'ok' | 'danger' | 'plain'; title: string }> = [
+    vm.cloneable
+      ? { label: 'cloneable', tone: 'ok', title: 'The helper can clone this VM.' }
+      : { label: 'not cloneable', tone: 'danger', title: vm.reasons.join(' ') || 'The helper cannot clone this VM.' },
+    vm.qgaChannel
+      ? { label: 'qga', tone: 'ok', title: 'A guest agent channel exists: commands and files work in a clone.' }
+      : { label: 'no qga', tone: 'plain', title: 'No guest agent channel: a clone can be dumped, not inspected from inside.' },
+    { label: vm.kind === 'libvirt' ? 'libvirt' : 'bare QEMU', tone: 'plain', title: vm.id },
+  ];
+  const strategy = list.capabilities.strategies[0];
+  if (strategy !== undefined) badges.push({ label: strategy, tone: 'plain', title: `Clone strategy: ${list.capabilities.strategies.join(', ')}` });
+  if (list.capabilities.accelerator !== null) badges.push({ label: list.capabilities.accelerator, tone: 'plain', title: 'Accelerator QEMU uses on this host.' });
+  return badges;
+}
+
+/** The VMs of one connected host. */
+export function VmList({ list }: { list: HostVmList }) {
+  if (list.vms.length === 0) {
+    return (
+      <p className="muted" data-testid="vm-empty">
+        No VMs found. Scanned QMP folders: {list.qmpDirs.join(', ') || 'none'}
+        {list.libvirt.available ? '' : `; libvirt: ${list.libvirt.reason ?? 'not available'}`}.
+      </p>
+    );
+  }
+  return (
+    <ul className="vm-list" aria-label="Virtual machines" onKeyDown={moveFocusInList}>
+      {list.vms.map((vm) => (
+        <li key={vm.id} className="vm-item" data-testid="vm-item" data-vm-name={vm.name ?? vm.id} tabIndex={0} data-list-item>
+          <span className="vm-name">{vm.name ?? vm.id}</span>
+          <span className="muted">{vm.state}</span>
+          <span className="vm-badges">
+            {vmBadges(vm, list).map((badge) => (
+              <span key={badge.label} className={`badge badge-small${badge.tone === 'plain' ? '' : ` badge-${badge.tone}`}`} data-testid="vm-badge" title={badge.title}>
+                {badge.label}
+              </span>
+            ))}
+          </span>
+          {vm.reasons.length > 0 ? <span className="vm-reasons muted">{vm.reasons.join(' ')}</span> : null}
+        </li>
+      ))}
+    </ul>
+  );
+}
