@@ -11,6 +11,8 @@ export function startWorkbench(store: WorkbenchStore, connection: ApiConnection)
   const subscriptions = [
     connection.api.onJobProgress((event) => store.getState().receiveJobProgress(event)),
     connection.api.onSessionState((event) => store.getState().receiveSessionState(event)),
+    connection.api.onHostKeyPrompt((event) => store.getState().receiveHostKeyPrompt(event)),
+    connection.api.onSecretPrompt((event) => store.getState().receiveSecretPrompt(event)),
     connection.onConnectionLost(() => store.getState().markConnectionLost()),
   ];
   void state.loadAppInfo();
