@@ -123,10 +123,11 @@ describe('hosts service against the lab: connect, deploy, probe, list, helper jo
   });
 
   it('cancels a running clone: the helper rolls back, reports CANCELLED, and the source VM runs', async () => {
-    let jobId: string | undefined;
-    const firstProgress = waitForJob(snapshots, jobListeners, () => jobId, (job) => job.step === 'plan');
+    // The id is known only once started; the waiter is set up first so no early event is missed.
+    const current: { jobId?: string } = {};
+    const firstProgress = waitForJob(snapshots, jobListeners, () => current.jobId, (job) => job.step === 'plan');
     const started = await services.hosts.startHelperJob(host.id, 'clone', { vm: webRef, strategy: 'precopy' });
-    jobId = started.jobId;
+    current.jobId = started.jobId;
     const plan = await firstProgress;
     expect(plan.lastLine).toMatch(/precopy/i);
     expect(services.jobs.cancel(started.jobId)).toBe(true);
@@ -144,10 +145,11 @@ describe('hosts service against the lab: connect, deploy, probe, list, helper jo
   });
 
   it('re-attaches after the SSH connection is cut mid-job and gets the clone result', async () => {
-    let jobId: string | undefined;
-    const firstProgress = waitForJob(snapshots, jobListeners, () => jobId, (job) => job.step === 'plan');
+    // The id is known only once started; the waiter is set up first so no early event is missed.
+    const current: { jobId?: string } = {};
+    const firstProgress = waitForJob(snapshots, jobListeners, () => current.jobId, (job) => job.step === 'plan');
     const started = await services.hosts.startHelperJob(host.id, 'clone', { vm: webRef, strategy: 'precopy' });
-    jobId = started.jobId;
+    current.jobId = started.jobId;
     await firstProgress;
     const link = await services.hosts.ssh.run(host.id, ['sh', '-c', 'echo "$SSH_CONNECTION"']);
     const clientPort = Number(link.stdout.toString('utf8').trim().split(' ')[1]);

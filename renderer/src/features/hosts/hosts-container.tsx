@@ -141,8 +141,8 @@ export function HostsContainer() {
           </ul>
         )}
       </section>
-      {hostKeyPrompt ? <HostKeyDialog prompt={hostKeyPrompt} onAnswer={(accept) => void answerHostKey(hostKeyPrompt.promptId, accept)} /> : null}
-      {!hostKeyPrompt && secretPrompt ? <SecretDialog prompt={secretPrompt} onAnswer={(value) => void answerSecret(secretPrompt.promptId, value)} /> : null}
+      {hostKeyPrompt ? <HostKeyDialog key={hostKeyPrompt.promptId} prompt={hostKeyPrompt} onAnswer={(accept) => void answerHostKey(hostKeyPrompt.promptId, accept)} /> : null}
+      {!hostKeyPrompt && secretPrompt ? <SecretDialog key={secretPrompt.promptId} prompt={secretPrompt} onAnswer={(value) => void answerSecret(secretPrompt.promptId, value)} /> : null}
     </div>
   );
 }

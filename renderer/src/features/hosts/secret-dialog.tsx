@@ -16,10 +16,8 @@ const titles: Record<SecretPromptEvent['kind'], string> = {
 export function SecretDialog({ prompt, onAnswer }: { prompt: SecretPromptEvent; onAnswer: (value: string | null) => void }) {
   const [value, setValue] = useState('');
   const input = useRef<HTMLInputElement>(null);
-  useEffect(() => {
-    setValue('');
-    input.current?.focus();
-  }, [prompt.promptId]);
+  // One dialog instance per prompt (the container keys it by promptId), so no answer carries over.
+  useEffect(() => input.current?.focus(), []);
   const submit = (event: FormEvent): void => {
     event.preventDefault();
     onAnswer(value);
