@@ -1,15 +1,21 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostDetails, JobSnapshot, SessionStateEvent, WorkbenchError } from '../../../preload/api';
+import type { HostDetails, HostForm, JobSnapshot, SecretPromptEvent, SessionStateEvent, WorkbenchError } from '../../../preload/api';
 import { toWorkbenchError } from '../../../main/errors';
+import { setLogSink } from '../../../main/logging/logger';
 import { createWorkbenchServices, type WorkbenchServices } from '../../../main/services';
 import { labVm, queryVmStatus, readLabInfo, type LabInfo } from '../../support/lab';
 
 const run = promisify(execFile);
+
+/** The lab host as root with the given key, no QMP folders. */
+function hostForm(lab: LabInfo, identityFile: string): HostForm {
+  return { alias: 'lab', hostName: lab.ssh.host, port: lab.ssh.port, user: 'root', identityFile, proxyJump: '', qmpDirs: [] };
+}
 
 /** Settles a promise into a value or an error value, so a test can look at a failure's code. */
 async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: WorkbenchError }> {
@@ -168,6 +174,37 @@ describe('hosts service against the lab: connect, deploy, probe, list, helper jo
     expect(destroyed).toMatchObject({ cloneId: clone.cloneId, removed: true });
     cleanups.pop();
     expect(await queryVmStatus(webRef.slice(4))).toBe('running');
+  });
+
+  it('asks for a key passphrase through a secret prompt, and neither keeps nor logs the answer', async () => {
+    const passphrase = `pass-${Date.now().toString(36)}-phrase`;
+    const keyPath = join(home, 'encrypted_ed25519');
+    await copyFile(lab.ssh.privateKeyPath, keyPath);
+    await chmod(keyPath, 0o600);
+    await run('ssh-keygen', ['-q', '-p', '-f', keyPath, '-P', '', '-N', passphrase]);
+    const logged: string[] = [];
+    setLogSink((line) => logged.push(line), 'debug');
+    const asked: SecretPromptEvent[] = [];
+    const detach = services.events.forward((name, payload) => {
+      if (name !== 'secretPrompt') return;
+      const prompt = payload as SecretPromptEvent;
+      if (prompt.closed) return;
+      asked.push(prompt);
+      void services.hosts.answerSecret(prompt.promptId, passphrase);
+    });
+    try {
+      const encrypted = await services.hosts.add({ ...hostForm(lab, keyPath), alias: 'lab-passphrase' });
+      await services.hosts.connect(encrypted.id);
+      expect(asked).toEqual([expect.objectContaining({ kind: 'passphrase', echo: false, target: `root@${lab.ssh.host}:${lab.ssh.port}` })]);
+      await services.hosts.disconnect(encrypted.id);
+    } finally {
+      detach();
+      setLogSink((line) => process.stderr.write(line + '\n'), 'info');
+    }
+    expect(logged.join('\n')).not.toContain(passphrase);
+    for (const file of await readdir(join(home, 'app-data'))) {
+      expect(await readFile(join(home, 'app-data', file), 'utf8')).not.toContain(passphrase);
+    }
   });
 
   it('refuses a user whose sudo wants a password with SUDO_PASSWORD_REQUIRED', async () => {

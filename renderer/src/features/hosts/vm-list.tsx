@@ -1,5 +1,4 @@
 import type { HostVmList, VmSummary } from '../../../../preload/api';
-import { moveFocusInList } from '../../components/list-keyboard';
 
 /** The badges of one VM: what it is and whether it can be cloned, each with a reason to hover. */
 export function vmBadges(vm: VmSummary, list: HostVmList): Array<{ label: string; tone: 'ok' | 'danger' | 'plain'; title: string }> {
@@ -29,7 +28,8 @@ export function VmList({ list }: { list: HostVmList }) {
     );
   }
   return (
-    <ul className="vm-list" aria-label="Virtual machines" onKeyDown={moveFocusInList}>
+    // No key handler of its own: the host list around it moves focus through hosts and VMs in one order.
+    <ul className="vm-list" aria-label="Virtual machines">
       {list.vms.map((vm) => (
         <li key={vm.id} className="vm-item" data-testid="vm-item" data-vm-name={vm.name ?? vm.id} tabIndex={0} data-list-item>
           <span className="vm-name">{vm.name ?? vm.id}</span>
