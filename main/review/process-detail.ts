@@ -3,7 +3,7 @@ import type { StoredProcess } from '../bundle/bundle-schema';
 import { WorkbenchFailure } from '../errors';
 import { toGuestText } from '../captures/guest-text';
 import { ancestorsOf, type ProcessIndex } from './process-index';
-import { environmentEntries } from './secret-redaction';
+import { environmentEntries, redactArgvTexts } from './secret-redaction';
 
 /** Evidence kinds the bundle format can hold per process; those without an artifact show as "not collected". */
 export const PER_PROCESS_EVIDENCE = ['open files', 'anonymous executable mappings', 'backtraces', 'kernel stack', 'syscall profile', 'core dump'] as const;
@@ -14,7 +14,7 @@ function artifactsAbout(pid: number, artifacts: readonly ArtifactRecord[]): Arti
   return artifacts.filter((artifact) => (artifact.role === 'core-dump' || artifact.role === 'file') && pattern.test(artifact.path));
 }
 
-/** Everything the capture holds about one process. */
+/** Everything the capture holds about one process; secrets in environment and argv hidden unless `revealSecrets`. */
 export function processDetail(
   index: ProcessIndex,
   stored: readonly StoredProcess[],
@@ -30,7 +30,8 @@ export function processDetail(
   const artifacts = artifactsAbout(pid, context.artifacts);
   const coreDump = artifacts.some((artifact) => artifact.role === 'core-dump');
   return {
-    process,
+    // Secret options on the command line are hidden like secret variables, until revealed.
+    process: revealSecrets ? process : { ...process, argv: redactArgvTexts(process.argv) },
     ancestors: ancestorsOf(index, row).map((ancestor) => index.rows[ancestor]?.pid ?? 0),
     childCount: index.childrenOf[row]?.length ?? 0,
     cwd,

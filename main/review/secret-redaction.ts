@@ -59,3 +59,9 @@ export function redactArgv(argv: readonly string[]): string[] {
   }
   return out;
 }
+
+/** `redactArgv` over display texts, keeping each argument's truncation mark. */
+export function redactArgvTexts(argv: readonly GuestText[]): GuestText[] {
+  const redacted = redactArgv(argv.map((argument) => argument.text));
+  return argv.map((argument, index) => (redacted[index] === argument.text ? argument : { text: redacted[index] ?? REDACTED }));
+}

@@ -74,6 +74,8 @@ export const hostileCorpus: readonly string[] = [
 export interface BigCaptureFacts {
   readonly folder: string;
   readonly processCount: number;
+  /** systemd's first child, the second row of the tree. */
+  readonly firstServicePid: number;
   /** A flagged process with a deleted executable and a listener on 31337. */
   readonly backdoorPid: number;
   /** Pids whose name is a corpus string, in corpus order. */
@@ -160,10 +162,14 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
   }
 
   // Services under systemd, each with a worker tree up to four levels deep.
-  let nextPid = 1000;
+  // Service pids start past the kernel threads' pids.
+  const firstServicePid = Math.max(1000, 3 + kernelCount + 100);
+  let nextPid = firstServicePid;
   const parents: number[] = [1];
-  const planted = 3 + hostileCorpus.length + (variant === 'after' ? 1 : 0);
+  const planted = 1 + hostileCorpus.length + (variant === 'after' ? 1 : 0);
   while (processes.length < options.processCount - planted) {
+    // Planted pids are reserved: a generated process must never share one.
+    while (nextPid === BACKDOOR_PID || nextPid === ADDED_PID || (nextPid >= HOSTILE_FIRST_PID && nextPid < HOSTILE_FIRST_PID + hostileCorpus.length)) nextPid += 1;
     const pid = nextPid;
     nextPid += 1;
     const program = pick(programs);
@@ -291,6 +297,7 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
   return {
     folder,
     processCount: processes.length,
+    firstServicePid,
     backdoorPid: BACKDOOR_PID,
     hostilePids,
     addedPid: ADDED_PID,

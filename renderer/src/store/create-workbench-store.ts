@@ -5,6 +5,7 @@ import { createAppSlice } from './app-slice';
 import { createCapturesSlice } from './captures-slice';
 import { createHostsSlice } from './hosts-slice';
 import { createJobsSlice } from './jobs-slice';
+import { createReviewSlice } from './review-slice';
 import type { WorkbenchState } from './types';
 import { createUiSlice } from './ui-slice';
 
@@ -18,6 +19,7 @@ export function createWorkbenchStore(contract: WorkbenchApi): WorkbenchStore {
     ...createAppSlice(api)(...parts),
     ...createJobsSlice(api)(...parts),
     ...createCapturesSlice(api)(...parts),
+    ...createReviewSlice(api)(...parts),
     ...createHostsSlice(api)(...parts),
     ...createUiSlice()(...parts),
   }));

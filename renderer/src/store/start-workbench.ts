@@ -18,6 +18,7 @@ export function startWorkbench(store: WorkbenchStore, connection: ApiConnection)
   void state.loadAppInfo();
   void state.loadJobs();
   void state.loadRecentCaptures();
+  void state.openLaunchCapture();
   void state.loadHosts().then(() => {
     const loaded = store.getState();
     // With hosts configured the natural first screen is the host list, unless the user already moved.

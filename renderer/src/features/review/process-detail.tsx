@@ -1,20 +1,25 @@
-import type { Finding, ProcessRow } from '../../../../preload/api';
+import type { ProcessDetailRecord } from '../../../../preload/api';
 import { formatCpuSeconds, formatKiB, formatTime } from '../../components/format';
 import { GuestTextView } from '../../components/guest-text-view';
 import { SeverityBadge } from '../../components/severity-badge';
 
-/** Every field of the selected process, its argv and the findings about it. */
+/** Every field of the selected process: argv, environment (secrets hidden), sockets, findings, and what was not collected. */
 export function ProcessDetail({
-  process,
-  findings,
+  detail,
+  revealSecrets,
   onClose,
-  onSelectParent,
+  onSelectProcess,
+  onRevealSecrets,
 }: {
-  process: ProcessRow;
-  findings: readonly Finding[];
+  detail: ProcessDetailRecord;
+  /** The reveal switch as the user set it (the detail follows once main answers). */
+  revealSecrets: boolean;
   onClose: () => void;
-  onSelectParent: (pid: number) => void;
+  onSelectProcess: (pid: number) => void;
+  onRevealSecrets: (reveal: boolean) => void;
 }) {
+  const { process } = detail;
+  const hiddenSecrets = detail.environment?.some((entry) => entry.redacted) ?? false;
   return (
     <section className="panel process-detail" data-testid="process-detail" aria-labelledby="process-detail-title">
       <header className="panel-header">
@@ -30,16 +35,23 @@ export function ProcessDetail({
         <dd className="mono">{process.pid}</dd>
         <dt>Parent</dt>
         <dd className="mono">
-          <button type="button" className="link-button" onClick={() => onSelectParent(process.ppid)}>
+          <button type="button" className="link-button" onClick={() => onSelectProcess(process.ppid)}>
             {process.ppid}
           </button>
         </dd>
+        <dt>Ancestry</dt>
+        <dd className="mono">{detail.ancestors.length === 0 ? <span className="muted">root</span> : detail.ancestors.join(' › ')}</dd>
+        <dt>Children</dt>
+        <dd className="mono">{detail.childCount}</dd>
         <dt>User</dt>
         <dd>
           {process.user} <span className="muted">(uid {process.uid})</span>
         </dd>
         <dt>State</dt>
-        <dd className="mono">{process.state}</dd>
+        <dd className="mono">
+          {process.state}
+          {detail.kernelThread ? <span className="muted"> · kernel thread</span> : null}
+        </dd>
         <dt>Threads</dt>
         <dd className="mono">{process.threads}</dd>
         <dt>RSS</dt>
@@ -53,6 +65,8 @@ export function ProcessDetail({
           <GuestTextView value={process.exe} />
           {process.exeDeleted ? <span className="badge badge-danger badge-small">deleted from disk</span> : null}
         </dd>
+        <dt>Working dir</dt>
+        <dd className="mono break">{detail.cwd ? <GuestTextView value={detail.cwd} /> : <span className="muted">not collected</span>}</dd>
         <dt>Flags</dt>
         <dd>
           {process.flags.length === 0 ? (
@@ -70,7 +84,7 @@ export function ProcessDetail({
       {process.argv.length === 0 ? (
         <p className="muted">No arguments (a kernel thread, or the process hid them).</p>
       ) : (
-        <ol className="argv-list" start={0}>
+        <ol className="argv-list" start={0} data-testid="detail-argv">
           {process.argv.map((argument, index) => (
             <li key={index} className="mono break">
               <GuestTextView value={argument} />
@@ -78,18 +92,78 @@ export function ProcessDetail({
           ))}
         </ol>
       )}
-      {findings.length > 0 ? (
-        <>
-          <h4 className="subheading">Findings about this process</h4>
-          <ul className="plain-list">
-            {findings.map((finding) => (
-              <li key={finding.id}>
-                <SeverityBadge severity={finding.severity} /> {finding.title}
-              </li>
-            ))}
-          </ul>
-        </>
-      ) : null}
+      <h4 className="subheading">
+        Environment
+        {hiddenSecrets || detail.secretsRevealed || revealSecrets ? (
+          <label className="checkbox reveal-toggle">
+            <input type="checkbox" data-testid="reveal-secrets" checked={revealSecrets} onChange={(event) => onRevealSecrets(event.target.checked)} />
+            Reveal secrets
+          </label>
+        ) : null}
+      </h4>
+      {detail.environment === null ? (
+        <p className="muted">Not collected.</p>
+      ) : detail.environment.length === 0 ? (
+        <p className="muted">Empty.</p>
+      ) : (
+        <dl className="env-list mono" data-testid="detail-environment">
+          {detail.environment.map((entry, index) => (
+            <div key={index} className="env-entry">
+              <dt className="break">
+                <GuestTextView value={entry.name} />
+              </dt>
+              <dd className={entry.redacted ? 'break redacted' : 'break'}>
+                <GuestTextView value={entry.value} />
+              </dd>
+            </div>
+          ))}
+        </dl>
+      )}
+      <h4 className="subheading">Sockets ({detail.sockets.length})</h4>
+      {detail.sockets.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <ul className="plain-list mono">
+          {detail.sockets.map((socket, index) => (
+            <li key={index}>
+              {socket.protocol} {socket.state} <GuestTextView value={socket.localAddress} />
+              {socket.localPort === null ? '' : `:${socket.localPort}`}
+              {socket.remoteAddress ? (
+                <>
+                  {' → '}
+                  <GuestTextView value={socket.remoteAddress} />
+                  {socket.remotePort === null ? '' : `:${socket.remotePort}`}
+                </>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h4 className="subheading">Findings about this process</h4>
+      {detail.findings.length === 0 ? (
+        <p className="muted">None.</p>
+      ) : (
+        <ul className="plain-list" data-testid="detail-findings">
+          {detail.findings.map((finding) => (
+            <li key={finding.id}>
+              <SeverityBadge severity={finding.severity} /> {finding.title}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h4 className="subheading">Other evidence</h4>
+      <ul className="plain-list">
+        {detail.artifacts.map((artifact) => (
+          <li key={artifact.path} className="mono">
+            {artifact.role === 'core-dump' ? 'core dump' : 'artifact'}: {artifact.path} <span className="muted">({artifact.size} bytes, kept in the capture)</span>
+          </li>
+        ))}
+        {detail.notCollected.map((kind) => (
+          <li key={kind}>
+            {kind}: <span className="muted">not collected</span>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

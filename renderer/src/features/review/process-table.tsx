@@ -1,113 +1,132 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, type KeyboardEvent } from 'react';
-import type { ProcessRow } from '../../../../preload/api';
+import { useEffect, useRef, type KeyboardEvent, type PointerEvent } from 'react';
+import type { ProcessSortKey, ProcessWindow, ProcessWindowRow } from '../../../../preload/api';
 import { formatCpuSeconds, formatKiB, formatShortTime } from '../../components/format';
 import { GuestTextView } from '../../components/guest-text-view';
-import { isTreeKey, type TreeKey } from '../../store/logic/navigate-process-tree';
-import type { VisibleProcessRow } from '../../store/logic/visible-process-rows';
+import { isTreeKey, rowAt, type TreeKey } from '../../store/logic/process-view';
+import { gridTemplate, processColumns } from './process-columns';
 
 const rowHeight = 26;
 
-/** The columns, shared by the header and every row so they line up. */
-const columns = [
-  { label: 'PID', title: 'Process id' },
-  { label: 'Name', title: 'Process name' },
-  { label: 'User', title: 'Effective user' },
-  { label: 'St', title: 'State' },
-  { label: 'Thr', title: 'Threads' },
-  { label: 'RSS', title: 'Resident memory' },
-  { label: 'CPU', title: 'CPU time used' },
-  { label: 'Started', title: 'Start time (UTC)' },
-  { label: 'Executable', title: 'Executable path' },
-  { label: 'Flags', title: 'Rules that fired' },
-];
-
 /**
- * The process tree-table: virtualized, so captures with thousands of processes scroll smoothly.
+ * The process tree-table: virtualized over the whole result, rows fetched from main in windows.
  *
- * Keyboard: Up/Down move, Right/Left expand, collapse or move to child and parent, Enter toggles a
- * branch, Escape clears the selection.
+ * Keyboard: Up/Down, PageUp/PageDown, Home/End move; Right/Left expand, collapse or move to child and
+ * parent; Enter toggles a branch; Escape clears the selection.
  */
 export function ProcessTable({
-  rows,
-  byPid,
-  selectedPid,
-  onSelect,
+  window,
+  cursorIndex,
+  sort,
+  widths,
+  onRange,
+  onSelectRow,
   onToggle,
   onKey,
+  onClear,
+  onSort,
+  onResize,
 }: {
-  rows: readonly VisibleProcessRow[];
-  byPid: ReadonlyMap<number, ProcessRow>;
-  selectedPid: number | null;
-  onSelect: (pid: number | null) => void;
+  window: ProcessWindow | null;
+  cursorIndex: number | null;
+  sort: { key: ProcessSortKey; descending: boolean };
+  widths: Readonly<Record<string, number>>;
+  onRange: (start: number, end: number) => void;
+  onSelectRow: (index: number) => void;
   onToggle: (pid: number) => void;
   onKey: (key: TreeKey) => void;
+  onClear: () => void;
+  onSort: (key: ProcessSortKey) => void;
+  onResize: (column: string, width: number) => void;
 }) {
   const scroller = useRef<HTMLDivElement>(null);
+  const total = window?.total ?? 0;
   // The React Compiler is not used here; this component re-renders on every virtualizer change as
   // TanStack Virtual expects, so its unmemoizable functions are fine.
   // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
-    count: rows.length,
+    count: total,
     getScrollElement: () => scroller.current,
     estimateSize: () => rowHeight,
-    overscan: 16,
-    // The sticky header sits above the rows inside the scroller: rows start one row down, and a row
-    // scrolled into view must not hide under the header.
+    overscan: 20,
     scrollMargin: rowHeight,
     scrollPaddingStart: rowHeight,
   });
-  const selectedIndex = selectedPid === null ? -1 : rows.findIndex((row) => row.pid === selectedPid);
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? 0;
 
   useEffect(() => {
-    if (selectedIndex >= 0) virtualizer.scrollToIndex(selectedIndex, { align: 'auto' });
-  }, [selectedIndex, virtualizer]);
+    if (total > 0) onRange(first, last);
+  }, [first, last, total, onRange]);
+
+  useEffect(() => {
+    if (cursorIndex !== null) virtualizer.scrollToIndex(cursorIndex, { align: 'auto' });
+  }, [cursorIndex, virtualizer]);
 
   const keyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
     if (isTreeKey(event.key)) {
       event.preventDefault();
       onKey(event.key);
-    } else if (event.key === 'Enter' && selectedIndex >= 0 && rows[selectedIndex]?.hasChildren) {
+      return;
+    }
+    const row = cursorIndex === null ? undefined : rowAt(window, cursorIndex);
+    if (event.key === 'Enter' && row?.hasChildren) {
       event.preventDefault();
-      onToggle(rows[selectedIndex].pid);
-    } else if (event.key === 'Escape' && selectedPid !== null) {
+      onToggle(row.process.pid);
+    } else if (event.key === 'Escape' && cursorIndex !== null) {
       event.preventDefault();
-      onSelect(null);
+      onClear();
     }
   };
+
+  const template = gridTemplate(widths);
+  const selectedPid = cursorIndex === null ? null : (rowAt(window, cursorIndex)?.process.pid ?? null);
 
   return (
     <div
       className="process-table"
       role="treegrid"
       aria-label="Processes"
-      aria-rowcount={rows.length}
-      aria-activedescendant={selectedIndex >= 0 ? `process-${selectedPid}` : undefined}
+      aria-rowcount={total}
+      aria-activedescendant={selectedPid !== null ? `process-${selectedPid}` : undefined}
       tabIndex={0}
+      data-testid="process-table"
       onKeyDown={keyDown}
     >
       <div className="process-scroller" ref={scroller}>
-        {/* Inside the scroller and sticky, so it follows horizontal scrolling and stays on top. */}
-        <div className="process-grid process-header" role="row">
-          {columns.map((column) => (
-            <span key={column.label} role="columnheader" className="process-cell" title={column.title}>
-              {column.label}
+        <div className="process-grid process-header" role="row" style={{ gridTemplateColumns: template }}>
+          {processColumns.map((column) => (
+            <span
+              key={column.id}
+              role="columnheader"
+              className="process-cell process-header-cell"
+              title={column.title}
+              aria-sort={sort.key === column.sortKey ? (sort.descending ? 'descending' : 'ascending') : 'none'}
+            >
+              <button type="button" className="column-sort" data-testid={`sort-${column.id}`} onClick={() => onSort(column.sortKey)}>
+                {column.label}
+                {sort.key === column.sortKey ? <span aria-hidden="true">{sort.descending ? ' ▾' : ' ▴'}</span> : null}
+              </button>
+              <ColumnResizer column={column.id} width={widths[column.id] ?? column.width} onResize={onResize} />
             </span>
           ))}
         </div>
-        {rows.length === 0 ? <p className="process-empty">No process matches.</p> : null}
+        {window && total === 0 ? <p className="process-empty">No process matches.</p> : null}
         <div className="process-canvas" style={{ height: virtualizer.getTotalSize() }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const row = rows[item.index] as VisibleProcessRow;
-            const process = byPid.get(row.pid) as ProcessRow;
+          {items.map((item) => {
+            const row = rowAt(window, item.index);
+            const top = item.start - rowHeight;
+            if (!row) return <div key={`pending-${item.index}`} className="process-grid process-row process-row-pending" style={{ transform: `translateY(${top}px)`, height: rowHeight }} />;
             return (
               <ProcessTableRow
-                key={row.pid}
+                key={row.process.pid}
                 row={row}
-                process={process}
-                top={item.start - rowHeight}
-                selected={row.pid === selectedPid}
-                onSelect={onSelect}
+                index={item.index}
+                template={template}
+                top={top}
+                selected={item.index === cursorIndex}
+                onSelect={onSelectRow}
                 onToggle={onToggle}
               />
             );
@@ -118,56 +137,84 @@ export function ProcessTable({
   );
 }
 
+function ColumnResizer({ column, width, onResize }: { column: string; width: number; onResize: (column: string, width: number) => void }) {
+  const start = useRef<{ x: number; width: number } | null>(null);
+  const down = (event: PointerEvent<HTMLSpanElement>): void => {
+    event.preventDefault();
+    event.currentTarget.setPointerCapture(event.pointerId);
+    start.current = { x: event.clientX, width };
+  };
+  const move = (event: PointerEvent<HTMLSpanElement>): void => {
+    if (start.current) onResize(column, start.current.width + event.clientX - start.current.x);
+  };
+  const up = (): void => {
+    start.current = null;
+  };
+  return (
+    <span
+      className="column-resizer"
+      role="separator"
+      aria-orientation="vertical"
+      aria-label={`Resize ${column}`}
+      data-testid={`resize-${column}`}
+      onPointerDown={down}
+      onPointerMove={move}
+      onPointerUp={up}
+      onPointerCancel={up}
+    />
+  );
+}
+
 function ProcessTableRow({
   row,
-  process,
+  index,
+  template,
   top,
   selected,
   onSelect,
   onToggle,
 }: {
-  row: VisibleProcessRow;
-  process: ProcessRow;
+  row: ProcessWindowRow;
+  index: number;
+  template: string;
   top: number;
   selected: boolean;
-  onSelect: (pid: number) => void;
+  onSelect: (index: number) => void;
   onToggle: (pid: number) => void;
 }) {
+  const { process } = row;
   const classes = ['process-grid', 'process-row'];
   if (selected) classes.push('process-row-selected');
   if (!row.matches) classes.push('process-row-context');
   if (process.flags.length > 0) classes.push('process-row-flagged');
   return (
     <div
-      id={`process-${row.pid}`}
+      id={`process-${process.pid}`}
       className={classes.join(' ')}
       role="row"
       aria-level={row.depth + 1}
       aria-expanded={row.hasChildren ? row.expanded : undefined}
       aria-selected={selected}
       data-testid="process-row"
-      data-pid={row.pid}
-      style={{ transform: `translateY(${top}px)`, height: rowHeight }}
-      onClick={() => onSelect(row.pid)}
+      data-pid={process.pid}
+      data-index={index}
+      style={{ transform: `translateY(${top}px)`, height: rowHeight, gridTemplateColumns: template }}
+      onClick={() => onSelect(index)}
     >
       <span role="gridcell" className="process-cell cell-number">
-        {row.pid}
+        {process.pid}
       </span>
-      <span
-        role="gridcell"
-        className="process-cell cell-name"
-        title={process.name.text}
-        style={{ paddingLeft: 4 + row.depth * 14 }}
-      >
+      <span role="gridcell" className="process-cell cell-name" title={process.name.text} style={{ paddingLeft: 4 + Math.min(row.depth, 40) * 14 }}>
         {row.hasChildren ? (
           <button
             type="button"
             tabIndex={-1}
             className="tree-toggle"
-            aria-label={row.expanded ? `Collapse ${row.pid}` : `Expand ${row.pid}`}
+            data-testid="tree-toggle"
+            aria-label={row.expanded ? `Collapse ${process.pid}` : `Expand ${process.pid}`}
             onClick={(event) => {
               event.stopPropagation();
-              onToggle(row.pid);
+              onToggle(process.pid);
             }}
           >
             {row.expanded ? '▾' : '▸'}
@@ -180,26 +227,24 @@ function ProcessTableRow({
       <span role="gridcell" className="process-cell">
         {process.user}
       </span>
-      <span role="gridcell" className="process-cell cell-state">
-        {process.state}
-      </span>
       <span role="gridcell" className="process-cell cell-number">
-        {process.threads}
+        {formatCpuSeconds(process.cpuSeconds)}
       </span>
       <span role="gridcell" className="process-cell cell-number">
         {formatKiB(process.rssKiB)}
       </span>
-      <span role="gridcell" className="process-cell cell-number">
-        {formatCpuSeconds(process.cpuSeconds)}
-      </span>
       <span role="gridcell" className="process-cell cell-time">
         {formatShortTime(process.startedAt)}
       </span>
+      <span role="gridcell" className="process-cell cell-number">
+        {process.threads}
+      </span>
       <span role="gridcell" className="process-cell cell-mono" title={process.exe.text}>
         <GuestTextView value={process.exe} />
-        {process.exeDeleted ? <span className="badge badge-danger badge-small">deleted</span> : null}
       </span>
       <span role="gridcell" className="process-cell cell-flags" title={process.flags.join(', ')}>
+        {process.exeDeleted ? <span className="badge badge-danger badge-small">deleted</span> : null}
+        {row.listening ? <span className="badge badge-small badge-listen">listen</span> : null}
         {process.flags.length > 0 ? <span className="badge badge-flag badge-small">{process.flags[0]}</span> : null}
         {process.flags.length > 1 ? <span className="flag-more">+{process.flags.length - 1}</span> : null}
       </span>

@@ -17,3 +17,35 @@ export function countBySeverity(findings: readonly Finding[]): Readonly<Record<S
   for (const finding of findings) counts[finding.severity] += 1;
   return counts;
 }
+
+/** How the findings list groups its items. */
+export type FindingGrouping = 'severity' | 'rule' | 'process';
+
+/** A group of findings with its heading. */
+export interface FindingGroup {
+  readonly key: string;
+  readonly label: string;
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Groups findings (already worst first) by severity, rule or process; a finding about several
+ * processes shows under each. By severity there is one group, as the list is already in that order.
+ */
+export function groupFindings(findings: readonly Finding[], grouping: FindingGrouping): readonly FindingGroup[] {
+  if (grouping === 'severity') return [{ key: 'all', label: 'All findings', findings }];
+  const groups = new Map<string, Finding[]>();
+  for (const finding of findings) {
+    const keys = grouping === 'rule' ? [finding.rule] : finding.pids.length === 0 ? ['none'] : finding.pids.map(String);
+    for (const key of keys) {
+      const list = groups.get(key) ?? [];
+      list.push(finding);
+      groups.set(key, list);
+    }
+  }
+  return [...groups.entries()].map(([key, list]) => ({
+    key,
+    label: grouping === 'rule' ? `Rule ${key}` : key === 'none' ? 'No process' : `pid ${key}`,
+    findings: list,
+  }));
+}

@@ -1,0 +1,337 @@
+import type {
+  ArtifactView,
+  CaptureDiff,
+  CaptureFacts,
+  CaptureOverview,
+  ExportFormat,
+  ExportResult,
+  Finding,
+  ProcessDetailRecord,
+  ProcessFilters,
+  ProcessSortKey,
+  ProcessWindow,
+  SocketRecord,
+  TriageRecord,
+  TriageState,
+  WorkbenchApi,
+  WorkbenchError,
+} from '../../../preload/api';
+import {
+  WINDOW_ROWS,
+  defaultProcessView,
+  expandAll,
+  isNarrowed,
+  nextSort,
+  rowAt,
+  toggleCollapsed,
+  treeMove,
+  windowCovers,
+  windowOffsetFor,
+  type ProcessView,
+  type TreeKey,
+} from './logic/process-view';
+import type { SliceCreator } from './types';
+
+/** The tabs of the Review view. */
+export const reviewTabs = ['processes', 'findings', 'sockets', 'timeline', 'provenance', 'artifacts', 'compare'] as const;
+
+/** One tab of the Review view. */
+export type ReviewTab = (typeof reviewTabs)[number];
+
+/** Column widths of the process table, in pixels, by column id. */
+export type ColumnWidths = Readonly<Record<string, number>>;
+
+/** The review of the open capture: process windows from main, detail, findings triage, and the rest. */
+export interface ReviewSlice {
+  readonly reviewTab: ReviewTab;
+  readonly processView: ProcessView;
+  readonly processWindow: ProcessWindow | null;
+  /** Index of the selected row in the current result, `null` when nothing is selected or it is hidden. */
+  readonly cursorIndex: number | null;
+  readonly selectedPid: number | null;
+  readonly detail: ProcessDetailRecord | null;
+  readonly revealSecrets: boolean;
+  readonly facts: CaptureFacts | null;
+  readonly sockets: readonly SocketRecord[] | null;
+  readonly triage: TriageRecord | null;
+  readonly comparison: { readonly overview: CaptureOverview; readonly diff: CaptureDiff } | null;
+  readonly comparing: boolean;
+  readonly artifact: ArtifactView | null;
+  readonly reviewError: WorkbenchError | null;
+  readonly columnWidths: ColumnWidths;
+
+  startReview(): Promise<void>;
+  resetReview(): void;
+  showReviewTab(tab: ReviewTab): void;
+  loadProcessRange(start: number, end: number): Promise<void>;
+  setSearch(search: string): void;
+  setRegex(regex: boolean): void;
+  setFilters(filters: ProcessFilters): void;
+  sortBy(key: ProcessSortKey): void;
+  setTreeMode(mode: 'tree' | 'flat'): void;
+  toggleBranch(pid: number): void;
+  selectProcess(pid: number | null): Promise<void>;
+  selectRow(index: number): Promise<void>;
+  selectFinding(finding: Finding): Promise<void>;
+  moveCursor(key: TreeKey): Promise<void>;
+  setRevealSecrets(reveal: boolean): Promise<void>;
+  setTriage(findingId: string, state: TriageState, note: string): Promise<void>;
+  loadSockets(): Promise<void>;
+  compareWith(path: string): Promise<void>;
+  clearComparison(): Promise<void>;
+  exportReport(format: ExportFormat): Promise<ExportResult | null>;
+  openArtifact(path: string, offset?: number): Promise<void>;
+  resizeColumn(column: string, width: number): void;
+  dismissReviewError(): void;
+}
+
+const initialReview = {
+  reviewTab: 'processes' as ReviewTab,
+  processView: defaultProcessView,
+  processWindow: null,
+  cursorIndex: null,
+  selectedPid: null,
+  detail: null,
+  revealSecrets: false,
+  facts: null,
+  sockets: null,
+  triage: null,
+  comparison: null,
+  comparing: false,
+  artifact: null,
+  reviewError: null,
+} satisfies Partial<ReviewSlice>;
+
+/** Creates the review slice over the contract. */
+export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> {
+  return (set, get) => {
+    // Answers to older queries are dropped: typing fast must not let a slow answer replace a newer one.
+    let querySequence = 0;
+    let detailSequence = 0;
+
+    const handle = (): string | null => get().overview?.handle ?? null;
+    const fail = (error: WorkbenchError): void => set({ reviewError: error });
+
+    /** Asks main for a window of the current view; `locate` reports where the selected pid sits. */
+    const query = async (offset: number, view: ProcessView = get().processView): Promise<ProcessWindow | null> => {
+      const current = handle();
+      if (current === null) return null;
+      const sequence = ++querySequence;
+      const selectedPid = get().selectedPid;
+      const result = await api.queryProcesses({
+        handle: current,
+        ...view,
+        offset,
+        limit: WINDOW_ROWS,
+        ...(selectedPid === null ? {} : { locatePid: selectedPid }),
+      });
+      if (sequence !== querySequence || handle() !== current) return null;
+      if (!result.ok) {
+        fail(result.error);
+        return null;
+      }
+      set({ processWindow: result.value, cursorIndex: result.value.locatedIndex });
+      return result.value;
+    };
+
+    /** Applies a new view and asks for its first window (from the top when the rows change). */
+    const applyView = (view: ProcessView, keepOffset: boolean): void => {
+      set({ processView: view });
+      void query(keepOffset ? (get().processWindow?.offset ?? 0) : 0, view);
+    };
+
+    const loadDetail = async (pid: number, reveal: boolean): Promise<ProcessDetailRecord | null> => {
+      const current = handle();
+      if (current === null) return null;
+      const sequence = ++detailSequence;
+      const result = await api.getProcessDetail({ handle: current, pid, revealSecrets: reveal });
+      if (sequence !== detailSequence) return null;
+      if (!result.ok) {
+        fail(result.error);
+        return null;
+      }
+      set({ detail: result.value });
+      return result.value;
+    };
+
+    return {
+      ...initialReview,
+      columnWidths: {},
+
+      async startReview() {
+        const current = handle();
+        if (current === null) return;
+        set({ ...initialReview });
+        const [, facts, triage] = await Promise.all([query(0, defaultProcessView), api.getCaptureFacts({ handle: current }), api.getTriage({ handle: current })]);
+        if (handle() !== current) return;
+        set({ ...(facts.ok ? { facts: facts.value } : {}), ...(triage.ok ? { triage: triage.value } : {}) });
+        const launchError = !facts.ok ? facts.error : !triage.ok ? triage.error : null;
+        if (launchError) fail(launchError);
+      },
+
+      resetReview() {
+        querySequence++;
+        detailSequence++;
+        set({ ...initialReview });
+      },
+
+      showReviewTab(tab) {
+        set({ reviewTab: tab });
+        if (tab === 'sockets' && get().sockets === null) void get().loadSockets();
+      },
+
+      async loadProcessRange(start, end) {
+        if (windowCovers(get().processWindow, start, end)) return;
+        await query(windowOffsetFor(start));
+      },
+
+      setSearch(search) {
+        applyView({ ...get().processView, search }, false);
+      },
+
+      setRegex(regex) {
+        applyView({ ...get().processView, regex }, false);
+      },
+
+      setFilters(filters) {
+        applyView({ ...get().processView, filters }, false);
+      },
+
+      sortBy(key) {
+        applyView(nextSort(get().processView, key), false);
+      },
+
+      setTreeMode(mode) {
+        applyView({ ...get().processView, mode }, false);
+      },
+
+      toggleBranch(pid) {
+        applyView(toggleCollapsed(get().processView, pid), true);
+      },
+
+      async selectProcess(pid) {
+        if (pid === null) {
+          detailSequence++;
+          set({ selectedPid: null, cursorIndex: null, detail: null });
+          return;
+        }
+        set({ selectedPid: pid });
+        const detail = await loadDetail(pid, get().revealSecrets);
+        if (!detail) return;
+        // Make the process visible: open its ancestors; if the search or filters hide it, drop them.
+        let view = expandAll(get().processView, detail.ancestors);
+        let located = await query(windowOffsetFor(get().cursorIndex ?? 0), view);
+        if (located && located.locatedIndex === null && isNarrowed(view)) {
+          view = { ...view, search: '', filters: {} };
+          located = await query(0, view);
+        }
+        set({ processView: view });
+        if (located?.locatedIndex !== null && located?.locatedIndex !== undefined && !windowCovers(located, located.locatedIndex, located.locatedIndex)) {
+          await query(windowOffsetFor(located.locatedIndex), view);
+        }
+      },
+
+      async selectRow(index) {
+        const row = rowAt(get().processWindow, index);
+        if (!row) return;
+        set({ selectedPid: row.process.pid, cursorIndex: index });
+        await loadDetail(row.process.pid, get().revealSecrets);
+      },
+
+      async selectFinding(finding) {
+        const pid = finding.pids[0];
+        if (pid === undefined) return;
+        set({ reviewTab: 'processes' });
+        await get().selectProcess(pid);
+      },
+
+      async moveCursor(key) {
+        const move = treeMove(get().processWindow, get().cursorIndex, key);
+        if (move.kind === 'toggle') get().toggleBranch(move.pid);
+        if (move.kind !== 'move') return;
+        await get().loadProcessRange(move.index, move.index);
+        await get().selectRow(move.index);
+      },
+
+      async setRevealSecrets(reveal) {
+        set({ revealSecrets: reveal });
+        const pid = get().selectedPid;
+        if (pid !== null) await loadDetail(pid, reveal);
+      },
+
+      async setTriage(findingId, state, note) {
+        const current = handle();
+        if (current === null) return;
+        const result = await api.setTriage({ handle: current, findingId, state, note });
+        if (result.ok) set({ triage: result.value });
+        else fail(result.error);
+      },
+
+      async loadSockets() {
+        const current = handle();
+        if (current === null) return;
+        const result = await api.getSockets({ handle: current });
+        if (result.ok) set({ sockets: result.value });
+        else fail(result.error);
+      },
+
+      async compareWith(path) {
+        const current = handle();
+        if (current === null) return;
+        set({ comparing: true, reviewError: null });
+        const previous = get().comparison;
+        const opened = await api.openCapture({ path });
+        if (!opened.ok) {
+          set({ comparing: false });
+          fail(opened.error);
+          return;
+        }
+        const diff = await api.compareCaptures({ before: current, after: opened.value.handle });
+        if (previous) void api.closeCapture({ handle: previous.overview.handle });
+        if (!diff.ok) {
+          void api.closeCapture({ handle: opened.value.handle });
+          set({ comparing: false, comparison: null });
+          fail(diff.error);
+          return;
+        }
+        set({ comparing: false, comparison: { overview: opened.value, diff: diff.value } });
+      },
+
+      async clearComparison() {
+        const previous = get().comparison;
+        set({ comparison: null });
+        if (previous) await api.closeCapture({ handle: previous.overview.handle });
+      },
+
+      async exportReport(format) {
+        const current = handle();
+        if (current === null) return null;
+        const result = await api.exportReport({ handle: current, format });
+        if (!result.ok) {
+          fail(result.error);
+          return null;
+        }
+        return result.value;
+      },
+
+      async openArtifact(path, offset = 0) {
+        const current = handle();
+        if (current === null) return;
+        const result = await api.readArtifact({ handle: current, path, offset });
+        if (result.ok) set({ artifact: result.value });
+        else {
+          set({ artifact: null });
+          fail(result.error);
+        }
+      },
+
+      resizeColumn(column, width) {
+        set((state) => ({ columnWidths: { ...state.columnWidths, [column]: Math.max(32, Math.min(1200, Math.round(width))) } }));
+      },
+
+      dismissReviewError() {
+        set({ reviewError: null });
+      },
+    };
+  };
+}
