@@ -37,6 +37,7 @@ class CloneEndToEndTest(unittest.TestCase):
             cls.pristine = source_facts(cls.vm)
         except BaseException:
             cls.vm.stop()
+            shutil.rmtree(cls.base, ignore_errors=True)
             raise
 
     @classmethod

@@ -102,11 +102,16 @@ class GuestEndToEndTest(unittest.TestCase):
     def setUpClass(cls):
         cls.base = qemu_lab.make_base_dir()
         cls.root = os.path.join(cls.base, "root")
-        cls.vm = GuestVm(cls.base)
+        try:
+            cls.vm = GuestVm(cls.base)
+        except BaseException:
+            shutil.rmtree(cls.base, ignore_errors=True)
+            raise
         try:
             cls.pristine = source_facts(cls.vm)
         except BaseException:
             cls.vm.stop()
+            shutil.rmtree(cls.base, ignore_errors=True)
             raise
 
     @classmethod

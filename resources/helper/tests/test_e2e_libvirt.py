@@ -91,9 +91,13 @@ class LibvirtEndToEndTest(unittest.TestCase):
         with open(xml, "w") as handle:
             handle.write(DOMAIN_XML.format(name=cls.name, qemu=qemu_lab.QEMU, image=cls.image,
                                            seclabel=cls.seclabel))
-        virsh("create", xml)
-        wait_until(lambda: domain_facts(cls.name)[0] == "running", 60, "domain running")
-        cls.pristine = domain_facts(cls.name)
+        try:
+            virsh("create", xml)
+            wait_until(lambda: domain_facts(cls.name)[0] == "running", 60, "domain running")
+            cls.pristine = domain_facts(cls.name)
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
