@@ -32,7 +32,7 @@ def wait_until(predicate, timeout, what):
 class SourceVm:
     """A bare QEMU VM with a qcow2 disk, QMP in a folder the helper is told about."""
 
-    def __init__(self, base_dir, name="src", memory_mb=128):
+    def __init__(self, base_dir, name="src", memory_mb=128, extra_disks=False):
         self.base_dir = base_dir
         self.qmp_dir = os.path.join(base_dir, "qmp")
         self.image_dir = os.path.join(base_dir, "img")
@@ -41,6 +41,20 @@ class SourceVm:
         self.qmp_socket = os.path.join(self.qmp_dir, name + ".sock")
         self.image = os.path.join(self.image_dir, name + ".qcow2")
         subprocess.run([QEMU_IMG, "create", "-q", "-f", "qcow2", self.image, "64M"], check=True)
+        extra = []
+        if extra_disks:
+            # A raw data disk by -blockdev, and a read-only ISO-like image the clone may share.
+            raw = os.path.join(self.image_dir, name + "-data.raw")
+            seed = os.path.join(self.image_dir, name + "-seed.img")
+            subprocess.run([QEMU_IMG, "create", "-q", "-f", "raw", raw, "16M"], check=True)
+            subprocess.run([QEMU_IMG, "create", "-q", "-f", "raw", seed, "1M"], check=True)
+            extra = [
+                "-blockdev", json.dumps({"driver": "file", "filename": raw, "node-name": "data-storage"}),
+                "-blockdev", json.dumps({"node-name": "data-format", "driver": "raw", "file": "data-storage"}),
+                "-device", "virtio-blk-pci,drive=data-format,id=data0",
+                "-drive", "file=%s,format=raw,if=none,id=seed0,readonly=on" % seed,
+                "-device", "virtio-blk-pci,drive=seed0,id=seed-disk",
+            ]
         self.argv = [
             QEMU, "-accel", "tcg", "-machine", "pc-q35-7.2", "-m", str(memory_mb), "-display", "none",
             "-nodefaults", "-name", "guest=lab-" + name,
@@ -49,10 +63,14 @@ class SourceVm:
             "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56",
             "-chardev", "socket,id=serial0,path=%s,server=on,wait=off" % os.path.join(base_dir, name + "-serial.sock"),
             "-device", "isa-serial,chardev=serial0",
-        ]
+        ] + extra
         self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, start_new_session=True)
-        wait_until(lambda: self._listening() or self.process.poll() is not None, 30, "source QMP")
+        try:
+            wait_until(lambda: self._listening() or self.process.poll() is not None, 30, "source QMP")
+        except BaseException:
+            self.stop()
+            raise
         if self.process.poll() is not None:
             raise AssertionError("source QEMU failed: " + self.process.stderr.read().decode())
         self.vm_id = "qmp:" + self.qmp_socket

@@ -318,5 +318,48 @@ class CloneEndToEndTest(unittest.TestCase):
         print("\nlong fault loop: %d faults tried" % tried)
 
 
+@unittest.skipIf(qemu_lab.MISSING, "skipping QEMU end-to-end tests: %s" % qemu_lab.MISSING)
+class MultiDiskEndToEndTest(unittest.TestCase):
+    """A qcow2 disk by -drive, a raw disk by -blockdev and a read-only image: cut together, folded back."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.base = qemu_lab.make_base_dir()
+        cls.root = os.path.join(cls.base, "root")
+        cls.vm = SourceVm(cls.base, extra_disks=True)
+        cls.pristine = source_facts(cls.vm)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.vm.stop()
+        for pid in clone_processes_under(cls.root):
+            os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(cls.base, ignore_errors=True)
+
+    def test_every_writable_disk_is_cut_and_folded_back(self):
+        for strategy in ("background-snapshot", "precopy"):
+            for fault in (None, "state-wait:kill" if strategy == "background-snapshot" else "switchover:kill"):
+                with self.subTest(strategy=strategy, fault=fault):
+                    run = run_helper("clone", self.root, [self.vm.qmp_dir], {"vm": self.vm.vm_id, "strategy": strategy},
+                                     fault=fault)
+                    if fault is None:
+                        try:
+                            self.assertIsNotNone(run.result, run.messages)
+                            self.assertEqual(len(run.result["disks"]), 2)
+                            facts = source_facts(self.vm)
+                            self.assertEqual(sorted(len(layers) for _, _, layers in facts["chain"]), [1, 2, 2])
+                            seed = [layers[0] for _, read_only, layers in facts["chain"] if read_only]
+                            with QmpClient(run.result["qmpSocket"]) as clone:
+                                names = {info["inserted"]["image"]["filename"] for info in clone.execute("query-block")}
+                            self.assertEqual(names, {d["cloneOverlay"] for d in run.result["disks"]} | set(seed))
+                        finally:
+                            done = run_helper("destroy", self.root, [], {"cloneId": run.result["cloneId"]})
+                    else:
+                        done = run_helper("recover", self.root, [], {})
+                    self.assertIsNotNone(done.result, done.messages)
+                    self.assertEqual(source_facts(self.vm), self.pristine)
+                    self.assertEqual(clone_processes_under(self.root), [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -83,7 +83,11 @@ class GuestVm(qemu_lab.SourceVm):
         self.process = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                         stderr=subprocess.PIPE, start_new_session=True)
         self.vm_id = "qmp:" + self.qmp_socket
-        wait_until(lambda: self.agent_answers() or self.process.poll() is not None, 120, "guest agent")
+        try:
+            wait_until(lambda: self.agent_answers() or self.process.poll() is not None, 120, "guest agent")
+        except BaseException:
+            self.stop()
+            raise
         if self.process.poll() is not None:
             raise AssertionError("guest QEMU failed: " + self.process.stderr.read().decode())
 
