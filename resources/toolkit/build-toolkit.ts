@@ -83,8 +83,18 @@ export async function buildToolkit(options: BuildToolkitOptions = {}): Promise<T
   }
   const built = await readCached(dir);
   if (!built) throw new ToolkitError(`toolkit ${key} was built but cannot be read back`);
+  await pruneOtherToolkits(cacheRoot, key);
   log(`toolkit ${key}: ${built.manifest.files.length} files, ${built.manifest.totalBytes} bytes, payload ${built.payloadBytes} bytes`);
   return built;
+}
+
+/** Removes toolkits built for older packages or sources (about 80 MB each); a running guest keeps its copy. */
+async function pruneOtherToolkits(cacheRoot: string, keep: string): Promise<void> {
+  for (const entry of await readdir(cacheRoot, { withFileTypes: true })) {
+    if (entry.isDirectory() && /^[0-9a-f]{20}$/.test(entry.name) && entry.name !== keep) {
+      await rm(join(cacheRoot, entry.name), { recursive: true, force: true });
+    }
+  }
 }
 
 async function readCached(dir: string): Promise<ToolkitBuild | null> {

@@ -99,7 +99,9 @@ beforeAll(async () => {
       const comm = await guestRun(agent, GUEST_BUSYBOX, ['cat', `/proc/${hostilePid}/comm`]);
       if (comm.stdout.subarray(0, 2).toString('latin1') === 'ev') break;
     }
+    const collectStarted = Date.now();
     processes = processesDocumentSchema.parse(JSON.parse((await runCollector(agent, 'processes')).bytes.toString('utf8')));
+    console.log(`processes collected and fetched in ${Date.now() - collectStarted} ms`);
     sockets = socketsDocumentSchema.parse(JSON.parse((await runCollector(agent, 'sockets')).bytes.toString('utf8')));
     system = systemDocumentSchema.parse(JSON.parse((await runCollector(agent, 'system')).bytes.toString('utf8')));
   });
@@ -191,7 +193,13 @@ describe('diagnostics in lab-web', () => {
   beforeAll(async () => {
     workerPid = one((process) => text(process.name) === 'civic-worker', 'civic-worker').pid;
     await withGuestAgent(agentSocket(), async (agent) => {
-      const exec = (argv: readonly [string, ...string[]], timeoutMs = 120_000): Promise<GuestRun> => guestRun(agent, argv[0], argv.slice(1), timeoutMs);
+      const took: string[] = [];
+      const exec = async (argv: readonly [string, ...string[]], timeoutMs = 120_000): Promise<GuestRun> => {
+        const started = Date.now();
+        const result = await guestRun(agent, argv[0], argv.slice(1), timeoutMs);
+        took.push(`${argv.find((arg) => /\/(gdb|strace)$/.test(arg))?.split('/').pop() ?? 'sh'} ${Date.now() - started} ms`);
+        return result;
+      };
       backtrace = await exec(backtraceArgv(workerPid));
       stacks = await exec(kernelStacksArgv(workerPid));
       syscalls = await exec(syscallSummaryArgv(workerPid, 3));
@@ -199,6 +207,7 @@ describe('diagnostics in lab-web', () => {
       expect(core.exitCode, core.stderr.toString('utf8')).toBe(0);
       await writeFile(join(work, 'core.worker'), await guestReadFile(agent, outputPath('core.worker')));
       await guestRunChecked(agent, GUEST_BUSYBOX, ['rm', '-f', outputPath('core.worker')]);
+      console.log(`diagnostics (backtrace, kernel stacks, strace 3 s, gcore): ${took.join(', ')}`);
     });
   }, 240_000);
 
