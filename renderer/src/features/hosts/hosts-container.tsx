@@ -108,6 +108,13 @@ export function HostsContainer() {
   const answerSecret = useWorkbench((state) => state.answerSecret);
   return (
     <div className="hosts">
+      <section className="panel notice">
+        <h3 className="panel-title">Connect to a KVM host over SSH</h3>
+        <p>
+          Each host key is checked against your known_hosts before anything else; on connect the workbench deploys its
+          small helper and lists the VMs it could clone.
+        </p>
+      </section>
       {error ? <ErrorBanner error={error} /> : null}
       <section aria-labelledby="hosts-heading">
         <div className="panel-header">

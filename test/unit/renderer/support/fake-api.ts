@@ -63,6 +63,16 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     exportReport: vi.fn(async () => ok({ fileName: 'report.html', mediaType: 'text/html', content: '<!DOCTYPE html>' })),
     readArtifact: vi.fn(async () => failed('NOT_SUPPORTED')),
     listHosts: vi.fn(async () => ok([])),
+    getHost: vi.fn(async () => failed('NOT_FOUND')),
+    addHost: vi.fn(async () => failed('NOT_SUPPORTED')),
+    editHost: vi.fn(async () => failed('NOT_SUPPORTED')),
+    removeHost: vi.fn(async () => ok(null)),
+    testHost: vi.fn(async () => failed('NOT_SUPPORTED')),
+    connectHost: vi.fn(async () => failed('NOT_SUPPORTED')),
+    disconnectHost: vi.fn(async () => ok(null)),
+    listVms: vi.fn(async () => failed('NOT_SUPPORTED')),
+    answerHostKey: vi.fn(async () => ok(null)),
+    answerSecret: vi.fn(async () => ok(null)),
     onJobProgress: vi.fn((listener: (event: JobProgressEvent) => void) => {
       jobListeners.add(listener);
       return () => jobListeners.delete(listener);
@@ -71,6 +81,8 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
       sessionListeners.add(listener);
       return () => sessionListeners.delete(listener);
     }),
+    onHostKeyPrompt: vi.fn(() => () => undefined),
+    onSecretPrompt: vi.fn(() => () => undefined),
     ...overrides,
   };
   return {
