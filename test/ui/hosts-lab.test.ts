@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -80,6 +80,40 @@ describe('Hosts view in the browser (web mode, lab sshd)', () => {
     expect(badges).toEqual(expect.arrayContaining(['cloneable', 'qga', 'bare QEMU']));
     expect(await page.getByTestId('host-item').getAttribute('data-state')).toBe('connected');
     expect(workbench.pageErrors).toEqual([]);
+  });
+});
+
+describe('a key passphrase in the browser', () => {
+  let workbench: WebWorkbench;
+  let keyPath: string;
+  const passphrase = 'ui-secret-passphrase';
+
+  beforeAll(async () => {
+    const home = await mkdtemp(join(tmpdir(), 'civic-ui-hosts-secret-'));
+    cleanups.push(() => rm(home, { recursive: true, force: true }));
+    // The lab's own key, encrypted: the service must ask for its passphrase.
+    keyPath = join(home, 'encrypted_ed25519');
+    await copyFile(lab.ssh.privateKeyPath, keyPath);
+    await chmod(keyPath, 0o600);
+    await run('ssh-keygen', ['-q', '-p', '-f', keyPath, '-P', '', '-N', passphrase]);
+    await mkdir(join(home, '.ssh'), { recursive: true });
+    await writeFile(join(home, '.ssh', 'known_hosts'), `${lab.ssh.knownHostsLine.trim()}\n`);
+    workbench = await startWebWorkbench({ homeDir: home });
+    cleanups.push(() => workbench.close());
+  });
+
+  it('asks in a password field, then connects with the typed passphrase', async () => {
+    const { page } = workbench;
+    await addLabHost(page, { ...lab, ssh: { ...lab.ssh, privateKeyPath: keyPath } }, '');
+    await page.getByTestId('host-connect').click();
+    await page.getByTestId('secret-dialog').waitFor();
+    const input = page.getByTestId('secret-input');
+    expect(await input.getAttribute('type')).toBe('password');
+    await input.fill(passphrase);
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid="host-item"][data-state="connected"]').waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('secret-dialog').count()).toBe(0);
+    expect(await page.content()).not.toContain(passphrase);
   });
 });
 
