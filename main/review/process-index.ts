@@ -15,7 +15,7 @@ export interface ProcessIndex {
   readonly childrenOf: readonly (readonly number[])[];
   /** Row indexes of the roots, in capture order. */
   readonly roots: readonly number[];
-  /** Name, pid, user, exe and argv on lines of their own, lower-cased: what a search looks at. */
+  /** Pid, name, user, exe and argv on lines of their own, lower-cased: what a search looks at. */
   readonly searchText: readonly string[];
   /** Rows with a listening socket. */
   readonly listening: Uint8Array;
@@ -25,13 +25,17 @@ export interface ProcessIndex {
 // keystroke cost seconds, and regexes never see unbounded input.
 const SEARCH_TEXT_MAX = 2048;
 
-// One field per line (name, pid, user, exe, argv joined by spaces), so a regex with ^ and $ in
-// multiline mode anchors to a field.
+// One field per line (pid, name, user, exe, argv joined by spaces), so a regex with ^ and $ in
+// multiline mode anchors to a field. Each field is capped on its own so a huge name cannot push the
+// pid or user out of reach of the search.
+const FIELD_MAX = 512;
+
 function searchTextOf(row: ProcessRow): string {
-  let text = `${row.name.text}\n${row.pid}\n${row.user}\n${row.exe.text}\n`;
+  const field = (text: string): string => text.slice(0, FIELD_MAX);
+  let text = `${row.pid}\n${field(row.name.text)}\n${field(row.user)}\n${field(row.exe.text)}\n`;
   for (const [position, argument] of row.argv.entries()) {
     if (text.length >= SEARCH_TEXT_MAX) break;
-    text += position === 0 ? argument.text : ` ${argument.text}`;
+    text += position === 0 ? field(argument.text) : ` ${field(argument.text)}`;
   }
   return text.slice(0, SEARCH_TEXT_MAX).toLowerCase();
 }

@@ -57,9 +57,11 @@ export function ProvenanceView({ overview }: { overview: CaptureOverview }) {
           {provenance.commands.map((command, index) => (
             <tr key={index}>
               <td className="break">
+                {/* One box per argument, so an argument holding spaces still reads as one. */}
                 {command.argv.map((argument, position) => (
-                  <span key={position} className="argv-word">
-                    {argument}
+                  <span key={position}>
+                    {position > 0 ? ' ' : ''}
+                    <span className="argv-word">{argument}</span>
                   </span>
                 ))}
               </td>

@@ -112,3 +112,12 @@ describe('queryProcessWindow', () => {
     expect(query({ collapsed: [20], locatePid: 21 }).locatedIndex).toBeNull();
   });
 });
+
+describe('search text', () => {
+  it('keeps the pid and user searchable behind a huge name', () => {
+    const huge = [row(7, 0, 'x'.repeat(100_000), { user: 'mallory' })];
+    const index = buildProcessIndex(huge, []);
+    const window = queryProcessWindow(index, createProcessQueryCache(), { ...base, search: '7 mallory' });
+    expect(window.matching).toBe(1);
+  });
+});

@@ -1,0 +1,87 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBigCapture, type BigCaptureFacts } from '../support/big-capture';
+import { startWebWorkbench, type WebWorkbench } from '../support/web-mode';
+
+// Comparing two generated captures in the browser, and the other review tabs: triage kept in a
+// sidecar, sockets linked to processes, the timeline, provenance and the artifact viewer.
+
+let root: string;
+let before: BigCaptureFacts;
+let after: BigCaptureFacts;
+let workbench: WebWorkbench;
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'civic-ui-compare-'));
+  before = await writeBigCapture(join(root, 'before'), { processCount: 3000, variant: 'before' });
+  after = await writeBigCapture(join(root, 'after'), { processCount: 3000, variant: 'after' });
+  workbench = await startWebWorkbench();
+  const { page } = workbench;
+  await page.getByTestId('open-capture').click();
+  await page.getByTestId('capture-path-input').fill(before.folder);
+  await page.getByTestId('capture-path-input').press('Enter');
+  await page.locator('[data-testid="process-row"][data-pid="1"]').waitFor();
+});
+
+afterAll(async () => {
+  await workbench?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('review tabs in the browser', () => {
+  it('compares with a later capture: the added process and its sockets show', async () => {
+    const { page } = workbench;
+    await page.getByTestId('tab-compare').click();
+    await page.getByTestId('compare-path').fill(after.folder);
+    await page.getByTestId('compare-submit').click();
+    const added = page.getByTestId('diff-process-added');
+    await expect.poll(() => added.count()).toBeGreaterThan(0);
+    expect(await page.locator(`[data-testid="diff-process-added"] [data-pid="${after.addedPid}"]`).count()).toBe(1);
+    expect(await page.locator(`[data-testid="diff-process-removed"] [data-pid="${before.removedPid}"]`).count()).toBe(1);
+    expect(await page.locator(`[data-testid="diff-socket-added"] [data-port="${after.addedListenPort}"]`).count()).toBe(1);
+    expect(await page.getByTestId('diff-module-added').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('/dev/shm/xmrig')]));
+    expect(await page.getByTestId('diff-finding-added').allTextContents()).toEqual([expect.stringContaining('miner')]);
+  });
+
+  it('keeps triage in a sidecar beside the capture', async () => {
+    const { page } = workbench;
+    await page.getByTestId('tab-findings').click();
+    const item = page.locator('[data-testid="finding-item"][data-finding-id="F-001"]');
+    await item.getByTestId('triage-state').selectOption('confirmed');
+    await expect.poll(() => item.getAttribute('data-triage')).toBe('confirmed');
+    await item.getByTestId('triage-note').fill('matches the kit from case 12');
+    await item.getByTestId('triage-note').blur();
+    await expect
+      .poll(async () => readFile(`${before.folder}.triage.json`, 'utf8').catch(() => ''))
+      .toContain('matches the kit from case 12');
+    const sidecar = JSON.parse(await readFile(`${before.folder}.triage.json`, 'utf8')) as { entries: { findingId: string; state: string }[] };
+    expect(sidecar.entries).toEqual([expect.objectContaining({ findingId: 'F-001', state: 'confirmed' })]);
+  });
+
+  it('lists sockets linked to their processes', async () => {
+    const { page } = workbench;
+    await page.getByTestId('tab-sockets').click();
+    const listener = page.locator('[data-testid="socket-row"][data-port="31337"]');
+    await listener.waitFor();
+    await listener.getByRole('button').click();
+    await expect.poll(() => page.getByTestId('process-detail').textContent()).toContain(`pid ${before.backdoorPid}`);
+  });
+
+  it('draws the timeline, shows provenance and an artifact, and refuses nothing it should show', async () => {
+    const { page } = workbench;
+    await page.getByTestId('tab-timeline').click();
+    await expect.poll(() => page.locator('[data-testid="timeline"] rect.chart-bar').count()).toBeGreaterThan(10);
+    expect(await page.locator('[data-testid="timeline"] rect.chart-step').count()).toBe(3);
+    await page.getByTestId('tab-provenance').click();
+    const commands = await page.getByTestId('commands-table').textContent();
+    expect(commands).toContain('civic-helper clone --vm big-web');
+    await page.getByTestId('tab-artifacts').click();
+    await page.getByTestId('artifact-open').filter({ hasText: 'helper.log' }).click();
+    await expect.poll(() => page.getByTestId('artifact-text').textContent()).toContain('\\x1b[2J');
+    // The memory dump is listed but cannot be opened from the app.
+    expect(await page.getByTestId('artifact-open').filter({ hasText: 'memory.elf' }).count()).toBe(0);
+    expect(workbench.pageErrors).toEqual([]);
+  });
+});
