@@ -260,6 +260,7 @@ def inspect_argv(argv):
     machine = None
     graph = _BlockGraph()
     device_drives = []
+    drive_devices = {}
     drive_ids = _default_drive_ids(pairs)
     for position, (option, value) in enumerate(pairs):
         if option in REFUSED_OPTIONS:
@@ -283,6 +284,8 @@ def inspect_argv(argv):
                     vfio.append({"driver": driver, "host": props.get("host"), "id": props.get("id")})
             if props.get("drive"):
                 device_drives.append(str(props["drive"]))
+                if props.get("id"):
+                    drive_devices[str(props["drive"])] = str(props["id"])
             if props.get("name") == QGA_PORT_NAME:
                 qga = True
             if props.get("netdev"):
@@ -308,6 +311,7 @@ def inspect_argv(argv):
                 "readOnly": graph.read_only(name), "interface": None, "media": "disk", "syntax": "blockdev",
             })
     for disk in disks:
+        disk["deviceId"] = drive_devices.get(disk["key"]) if disk["key"] else None
         if not disk["readOnly"] and not disk["key"] and disk["syntax"] == "drive":
             # Matched to the runtime by file name instead; only refuse when there is no file either.
             if not disk["file"]:

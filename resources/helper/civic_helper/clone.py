@@ -86,38 +86,51 @@ def check_source_idle(monitor, vm_key):
     return status
 
 
-def plan_disks(block_info, argv_disks, session, clone_id):
-    """Pair each writable runtime disk with its argv slot; name the overlays and snapshot nodes."""
+def qdev_id(qdev):
+    """The device id in a query-block `qdev` (`data0`, or `/machine/peripheral/data0/virtio-backend`)."""
+    qdev = qdev or ""
+    if qdev.startswith("/machine/peripheral/"):
+        return qdev.split("/")[3]
+    return qdev if "/" not in qdev else None
+
+
+def plan_disks(block_info, argv_disks, session, clone_id, resolve_overlay=None):
+    """Pair each writable runtime disk with its argv slot; name the overlays and snapshot nodes.
+
+    A disk already topped by another clone's overlay is refused unless `resolve_overlay` (given with
+    allowMultiple) turns that overlay's node name into its file, so the new overlays can sit on it.
+    """
     disks = []
     for info in block_info:
         inserted = info.get("inserted")
         if not inserted or inserted.get("ro"):
             continue
         node = inserted.get("node-name")
+        image = inserted.get("image") or {}
+        base_file = image.get("filename") or inserted.get("file")
         if str(node).startswith("civic-"):
-            raise HelperError(VM_BUSY, "The VM's disk already carries a clone overlay (%s): destroy that clone, "
-                                       "or run recover." % node, detail={"node": node})
+            base_file = resolve_overlay(node) if resolve_overlay is not None else None
+            if base_file is None:
+                raise HelperError(VM_BUSY, "The VM's disk already carries a clone overlay (%s): destroy that clone, "
+                                           "run recover, or ask for allowMultiple." % node, detail={"node": node})
         device = info.get("device") or ""
-        file_name = inserted.get("file")
         slot = None
         for candidate in argv_disks:
             if candidate["key"] and candidate["key"] in (device, node):
                 slot = candidate
                 break
+        if slot is None and qdev_id(info.get("qdev")):
+            slot = next((c for c in argv_disks if c.get("deviceId") == qdev_id(info.get("qdev"))), None)
         if slot is None:
-            for candidate in argv_disks:
-                if candidate["file"] and candidate["file"] == file_name:
-                    slot = candidate
-                    break
+            slot = next((c for c in argv_disks if c["file"] and c["file"] == inserted.get("file")), None)
         if slot is None:
             raise HelperError(VM_NOT_CLONEABLE, "The disk %s is not found in the VM's command line (its chain "
                                                 "changed since start?)." % (device or node),
                               detail={"device": device, "node": node})
         index = len(disks)
-        image = inserted.get("image") or {}
         disks.append({
             "argvKey": slot["key"] or slot["file"], "device": device, "qdev": info.get("qdev"), "node": node,
-            "file": image.get("filename") or file_name, "format": inserted.get("drv"),
+            "file": base_file, "format": inserted.get("drv"),
             "virtualSize": image.get("virtual-size"),
             "snapshotNode": "civic-%s-%d" % (clone_id[3:], index),
             "sourceOverlay": session.path("src-%d.qcow2" % index),
@@ -281,7 +294,8 @@ class CloneOperation:
         capabilities = {c["capability"]: c["state"] for c in monitor.execute("query-migrate-capabilities")}
         strategy = choose_strategy(self.args["strategy"], capabilities)
         disks = plan_disks(monitor.execute("query-block") or [], facts["disks"], self.session,
-                           self.session.clone_id)
+                           self.session.clone_id,
+                           resolve_overlay=self._resolve_overlay if self.args["allowMultiple"] else None)
         plan = ClonePlan(self.session.dir, "civic-clone-" + self.session.clone_id,
                          {disk["argvKey"]: disk["cloneOverlay"] for disk in disks},
                          host_forwards=self.args["hostForwards"], qga_socket=self.session.qga_socket,
@@ -333,6 +347,21 @@ class CloneOperation:
             {"capability": name, "state": False} for name in sorted(wanted)]})
         self.monitor.execute("migrate-set-capabilities", {"capabilities": [
             {"capability": name, "state": True} for name in sorted(wanted) if wanted[name]]})
+
+    def _resolve_overlay(self, node):
+        """The file of another live clone's source overlay node (`civic-<hex>-<i>`), or None."""
+        parts = node.split("-")
+        if len(parts) != 3 or not parts[2].isdigit():
+            return None
+        try:
+            other = Session(self.context.root, "cw-" + parts[1])
+        except HelperError:
+            return None
+        disks = other.journal_view().begin.get("disks") or []
+        index = int(parts[2])
+        if not other.exists or index >= len(disks) or disks[index].get("snapshotNode") != node:
+            return None
+        return disks[index].get("sourceOverlay")
 
     def _pass_source_overlays(self):
         """add-fd each source overlay into its own fd set; returns the set ids by disk.

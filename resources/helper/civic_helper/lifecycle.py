@@ -32,6 +32,7 @@ def destroy(context, args):
         raise HelperError(VM_BUSY, "Another helper is working on clone %s." % session.clone_id,
                           detail={"cloneId": session.clone_id})
     try:
+        _check_newest(session, session.journal_view())
         with context.token.shield():
             view = session.journal_view()
             journal = Journal(session.dir, fault_hook=make_fault_hook(context.fault_spec, context.token, lambda: None))
@@ -39,6 +40,27 @@ def destroy(context, args):
                             reason="destroy", token=context.token)
     finally:
         session.unlock()
+
+
+def _check_newest(session, view):
+    """Refuse to destroy a clone whose source overlay lies under a newer clone's (before stopping it)."""
+    if not (view.has("source-cut") or view.has("switchover")):
+        return
+    try:
+        monitor = _source_opener(session, view)()
+    except HelperError:
+        return
+    if monitor is None:
+        return
+    try:
+        names = {n.get("node-name") for n in monitor.execute("query-named-block-nodes", {"flat": True}) or []}
+        tops = {(i.get("inserted") or {}).get("node-name") for i in monitor.execute("query-block") or []}
+    finally:
+        monitor.close()
+    for disk in view.begin.get("disks") or []:
+        if disk["snapshotNode"] in names and disk["snapshotNode"] not in tops:
+            raise HelperError(VM_BUSY, "A newer clone of this VM sits on this one's overlay; destroy it first.",
+                              detail={"cloneId": session.clone_id, "node": disk["snapshotNode"]})
 
 
 def recover(context, args):

@@ -199,7 +199,12 @@ def _fold_source_overlays(session, view, journal, monitor, summary):
         if node in tops or job_id in jobs:
             journal.append("source-commit", node=node, job=job_id)
             if job_id not in jobs:
-                monitor.execute("block-commit", {"job-id": job_id, "device": node})
+                # Only into the node it was cut from: the default base (the bottom of the chain) would also
+                # fold an older clone's overlay into a base that clone still reads.
+                arguments = {"job-id": job_id, "device": node}
+                if disk.get("node") in names:
+                    arguments["base-node"] = disk["node"]
+                monitor.execute("block-commit", arguments)
             _wait_commit(monitor, job_id)
             journal.append("source-committed", node=node)
             summary["actions"].append("source-committed:" + node)

@@ -125,6 +125,22 @@ class CloneEndToEndTest(unittest.TestCase):
         self.destroy(first.result["cloneId"])
         self.assert_pristine()
 
+    def test_allow_multiple_stacks_clones_that_are_destroyed_newest_first(self):
+        first = self.clone("background-snapshot")
+        second = self.clone("precopy", allowMultiple=True)
+        self.assertIsNotNone(second.result, second.messages)
+        with QmpClient(second.result["qmpSocket"]) as clone:
+            image = clone.execute("query-block")[0]["inserted"]["image"]
+        self.assertEqual(image["backing-image"]["filename"],
+                         os.path.join(self.root, first.result["cloneId"], "src-0.qcow2"))
+        refused = self.helper("destroy", {"cloneId": first.result["cloneId"]})
+        self.assertEqual(refused.error["code"], "VM_BUSY", refused.messages)
+        with QmpClient(first.result["qmpSocket"]) as clone:
+            self.assertEqual(clone.execute("query-status")["status"], "running")
+        self.destroy(second.result["cloneId"])
+        self.destroy(first.result["cloneId"])
+        self.assert_pristine()
+
     def test_pause_budget_exceeded_resumes_the_source(self):
         for strategy in ("background-snapshot", "precopy"):
             with self.subTest(strategy=strategy):

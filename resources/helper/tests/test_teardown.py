@@ -137,7 +137,7 @@ class TeardownTest(unittest.TestCase):
         summary = self.run_teardown(self.record("source-overlays", "source-nodes", "source-cut", "source-resumed"),
                                     monitor)
         commits = [args for command, args in monitor.commands if command == "block-commit"]
-        self.assertEqual(commits, [{"job-id": "civic-commit-00000000abcd-0", "device": node}])
+        self.assertEqual(commits, [{"job-id": "civic-commit-00000000abcd-0", "device": node, "base-node": "#block123"}])
         self.assertIn("job-complete", monitor.names())
         self.assertEqual([args for command, args in monitor.commands if command == "blockdev-del"],
                          [{"node-name": node}])
