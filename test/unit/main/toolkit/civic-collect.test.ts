@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,8 @@ import {
   type StoredProcess,
   type SystemDocument,
 } from '../../../../main/bundle/bundle-schema';
+import { openBundle } from '../../../../main/bundle/bundle-reader';
+import { createBundleWriter } from '../../../../main/bundle/bundle-writer';
 import { compileCollector } from '../../../../resources/toolkit/compile-collector';
 import { link, procNetAddress, procNetLine, put, statLine, utmpRecord } from './proc-fixture';
 
@@ -322,5 +324,81 @@ describe('the command line', () => {
       stderr: expect.stringContaining('cannot write'),
     });
     await expect(run(collector, ['--proc-root', join(work, 'nothing'), '-o', join(work, 'x.json'), 'processes'])).rejects.toMatchObject({ code: 3 });
+  });
+});
+
+describe('caps and races', () => {
+  it('stops adding processes at the 60 MiB output cap, marks the document truncated and exits 1', async () => {
+    const big = join(work, 'big-proc');
+    // Invalid UTF-8 is stored as base64 (4/3 larger): 50 processes of 1 MiB each pass the cap.
+    const argument = Buffer.alloc(MIB - 1, 0xff);
+    await put(big, 'stat', `btime ${BOOT}\n`);
+    for (let pid = 1; pid <= 50; pid += 1) {
+      await mkdir(join(big, String(pid)));
+      await writeFile(join(big, String(pid), 'stat'), statLine({ pid, comm: 'big' }));
+      await writeFile(join(big, String(pid), 'cmdline'), Buffer.concat([argument, Buffer.from([0])]));
+    }
+    const output = join(work, 'big.json');
+    const failure = await run(collector, ['--proc-root', big, '--fs-root', fs, '-o', output, 'processes'], { maxBuffer: MIB }).catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 1, stderr: expect.stringContaining('truncated at the output cap') });
+    const bytes = await readFile(output);
+    expect(bytes.length).toBeLessThanOrEqual(60 * MIB);
+    const document = processesDocumentSchema.parse(JSON.parse(bytes.toString('utf8')));
+    expect(document.truncated).toBe(true);
+    expect(document.processes.length).toBeGreaterThan(30);
+    expect(document.processes.length).toBeLessThan(50);
+    await rm(big, { recursive: true, force: true });
+  });
+
+  it('reads the real /proc while processes come and go, and every document still validates', async () => {
+    // A shell that starts and reaps short-lived children as fast as it can, so some vanish mid-read.
+    const churn = spawn('/bin/sh', ['-c', 'while :; do /bin/true & /bin/true & wait; done'], { stdio: 'ignore' });
+    try {
+      for (let round = 0; round < 5; round += 1) {
+        for (const [document, schema] of [
+          ['processes', processesDocumentSchema],
+          ['sockets', socketsDocumentSchema],
+          ['system', systemDocumentSchema],
+        ] as const) {
+          const output = join(work, `real-${document}.json`);
+          await run(collector, ['-o', output, document]);
+          schema.parse(JSON.parse(await readFile(output, 'utf8')));
+        }
+      }
+    } finally {
+      churn.kill('SIGKILL');
+    }
+  });
+});
+
+describe('in a capture bundle', () => {
+  it('the three documents are stored as written and read back by role', async () => {
+    const folder = join(work, 'bundle');
+    const writer = await createBundleWriter(folder, {
+      captureId: 'capture-1',
+      toolVersion: '0.1.0',
+      helperVersion: '0.1.0',
+      host: { name: 'kvm-test', hostKeySha256: `SHA256:${'A'.repeat(43)}` },
+      vm: { name: 'vm-test', uuid: '00000000-0000-4000-8000-000000000001' },
+      cloneId: 'clone-1',
+      startedAt: new Date(NOW * 1000).toISOString(),
+    });
+    const written = new Map<string, string>();
+    for (const document of ['processes', 'sockets', 'system'] as const) {
+      const { text } = await collect(document);
+      written.set(document, text);
+      await writer.addArtifact({ path: `artifacts/${document}.json`, mediaType: 'application/json', role: document }, text);
+    }
+    await writer.addArtifact({ path: 'artifacts/diagnostics/backtrace-100.txt', mediaType: 'text/plain', role: 'diagnostic' }, 'Thread 1 (LWP 100)\n');
+    await writer.seal({ endedAt: new Date(NOW * 1000).toISOString(), actor: 'civic-helper@kvm-test' });
+    const bundle = await openBundle(folder);
+    try {
+      expect(bundle.integrity).toMatchObject({ verified: true, artifactsChecked: 4 });
+      expect(await bundle.readDocument('system')).toEqual(JSON.parse(written.get('system') ?? ''));
+      expect(await bundle.readDocument('processes')).toEqual(JSON.parse(written.get('processes') ?? ''));
+      expect(await bundle.readDocument('sockets')).toEqual(JSON.parse(written.get('sockets') ?? ''));
+    } finally {
+      await bundle.close();
+    }
   });
 });
