@@ -4,7 +4,7 @@ import type { ProcessRow } from '../../../../preload/api';
 import { createFakeApi, failed, ok } from '../support/fake-api';
 import { giveScrollContainersHeight } from '../support/layout';
 import { renderApp } from '../support/render-app';
-import { processRow, sampleOverview, text } from '../support/sample-capture';
+import { detailOf, processRow, sampleOverview, text, windowsOf } from '../support/sample-capture';
 
 beforeAll(() => giveScrollContainersHeight());
 afterEach(cleanup);
@@ -35,65 +35,114 @@ describe('welcome to review', () => {
   });
 
   it('filters rows with the search box, keeping ancestors for context', async () => {
-    await openSample();
+    const { fake } = await openSample();
     fireEvent.change(screen.getByTestId('process-search'), { target: { value: 'www-data' } });
-    expect(shownPids()).toEqual([1, 800, 801, 802]);
-    expect(screen.getByRole('status').textContent).toBe('2 of 7 processes');
+    await waitFor(() => expect(shownPids()).toEqual([1, 800, 801, 802]));
+    expect(screen.getByTestId('process-count').textContent).toBe('2 of 7 processes');
+    expect(fake.api.queryProcesses).toHaveBeenLastCalledWith(expect.objectContaining({ search: 'www-data', offset: 0 }));
     fireEvent.keyDown(screen.getByTestId('process-search'), { key: 'Escape' });
+    await waitFor(() => expect(shownPids()).toHaveLength(7));
+  });
+
+  it('shows an invalid regex inline instead of failing', async () => {
+    await openSample();
+    fireEvent.click(screen.getByTestId('search-regex'));
+    fireEvent.change(screen.getByTestId('process-search'), { target: { value: '([' } });
+    expect((await screen.findByTestId('search-error')).textContent).toMatch(/not a valid regular expression/i);
     expect(shownPids()).toHaveLength(7);
   });
 
-  it('narrows to flagged processes', async () => {
+  it('narrows to flagged processes, and to a user', async () => {
     await openSample();
     fireEvent.click(screen.getByTestId('flagged-only'));
-    expect(shownPids()).toEqual([1, 410, 1022, 1337]);
+    await waitFor(() => expect(shownPids()).toEqual([1, 410, 1022, 1337]));
+    fireEvent.click(screen.getByTestId('flagged-only'));
+    fireEvent.change(screen.getByTestId('user-filter'), { target: { value: 'www-data' } });
+    await waitFor(() => expect(shownPids()).toEqual([1, 800, 801, 802]));
+  });
+
+  it('sorts by a column and flips the direction on a second click', async () => {
+    await openSample();
+    fireEvent.click(screen.getByTestId('view-mode'));
+    await waitFor(() => expect(shownPids()).toEqual([1, 410, 800, 801, 802, 1022, 1337]));
+    fireEvent.click(screen.getByTestId('sort-cpu'));
+    await waitFor(() => expect(shownPids()[0]).toBe(1337));
+    fireEvent.click(screen.getByTestId('sort-pid'));
+    fireEvent.click(screen.getByTestId('sort-pid'));
+    await waitFor(() => expect(shownPids()).toEqual([1337, 1022, 802, 801, 800, 410, 1]));
   });
 
   it('selects the process of a clicked finding and shows every field', async () => {
     await openSample();
     fireEvent.change(screen.getByTestId('process-search'), { target: { value: 'nginx' } });
+    await waitFor(() => expect(shownPids()).toEqual([1, 800, 801, 802]));
     fireEvent.click(screen.getAllByTestId('finding-item')[0] as HTMLElement);
-    const detail = screen.getByTestId('process-detail');
+    const detail = await screen.findByTestId('process-detail');
     expect(detail.textContent).toContain('kworkerd');
     expect(detail.textContent).toContain('/tmp/.x/kworkerd');
     expect(detail.textContent).toContain('deleted from disk');
     expect(within(detail).getByText('stratum+tcp://203.0.113.9:3333')).toBeTruthy();
     // The search hid the process, so it was cleared to show it.
-    expect((screen.getByTestId('process-search') as HTMLInputElement).value).toBe('');
-    const selected = screen.getAllByTestId('process-row').find((row) => row.getAttribute('aria-selected') === 'true');
-    expect(selected?.dataset.pid).toBe('1337');
+    await waitFor(() => expect((screen.getByTestId('process-search') as HTMLInputElement).value).toBe(''));
+    await waitFor(() => {
+      const selected = screen.getAllByTestId('process-row').find((row) => row.getAttribute('aria-selected') === 'true');
+      expect(selected?.dataset.pid).toBe('1337');
+    });
+  });
+
+  it('hides secrets in the environment until revealed', async () => {
+    const { fake } = await openSample();
+    fireEvent.click(screen.getAllByTestId('process-row')[3] as HTMLElement);
+    const environment = await screen.findByTestId('detail-environment');
+    expect(environment.textContent).toContain('[redacted]');
+    expect(environment.textContent).not.toContain('hunter2');
+    fireEvent.click(screen.getByTestId('reveal-secrets'));
+    await waitFor(() => expect(screen.getByTestId('detail-environment').textContent).toContain('hunter2'));
+    expect(fake.api.getProcessDetail).toHaveBeenLastCalledWith({ handle: sampleOverview.handle, pid: 1337, revealSecrets: true });
   });
 
   it('moves the selection with the arrow keys and collapses with Left', async () => {
     await openSample();
     const table = screen.getByRole('treegrid');
     fireEvent.keyDown(table, { key: 'ArrowDown' });
+    await waitFor(() => expect(screen.getByTestId('process-detail').textContent).toMatch(/pid 1(?!\d)/));
     fireEvent.keyDown(table, { key: 'ArrowDown' });
-    expect(screen.getByTestId('process-detail').textContent).toContain('pid 410');
+    await waitFor(() => expect(screen.getByTestId('process-detail').textContent).toContain('pid 410'));
     fireEvent.keyDown(table, { key: 'ArrowLeft' });
-    expect(shownPids()).toEqual([1, 410, 800, 801, 802]);
+    await waitFor(() => expect(shownPids()).toEqual([1, 410, 800, 801, 802]));
     fireEvent.keyDown(table, { key: 'Enter' });
-    expect(shownPids()).toHaveLength(7);
+    await waitFor(() => expect(shownPids()).toHaveLength(7));
+    fireEvent.keyDown(table, { key: 'ArrowLeft' });
+    await waitFor(() => expect(shownPids()).toHaveLength(5));
+    fireEvent.keyDown(table, { key: 'ArrowLeft' });
+    await waitFor(() => expect(screen.getByTestId('process-detail').textContent).toMatch(/pid 1(?!\d)/));
     fireEvent.keyDown(table, { key: 'Escape' });
-    expect(screen.queryByTestId('process-detail')).toBeNull();
+    await waitFor(() => expect(screen.queryByTestId('process-detail')).toBeNull());
   });
 
   it('renders only a window of rows for a large capture', async () => {
     const many: ProcessRow[] = [processRow(1, 0, 'init')];
     for (let pid = 2; pid <= 5000; pid++) many.push(processRow(pid, 1, `worker-${pid}`));
-    const fake = createFakeApi({ getProcesses: vi.fn(async () => ok(many)) });
+    const windows = windowsOf(many);
+    const fake = createFakeApi({ queryProcesses: vi.fn(async (query) => ok(windows(query))) });
     renderApp(fake.api);
     fireEvent.click(await screen.findByTestId('open-sample'));
     await screen.findAllByTestId('process-row');
     expect(shownPids().length).toBeGreaterThan(10);
     expect(shownPids().length).toBeLessThan(100);
-    expect(screen.getByRole('status').textContent).toBe('5000 processes');
+    expect(screen.getByTestId('process-count').textContent).toBe('5000 processes');
+    // The table asks main for a window, never for every process.
+    expect(fake.api.getProcesses).not.toHaveBeenCalled();
+    expect(vi.mocked(fake.api.queryProcesses).mock.calls.every(([query]) => query.limit <= 1000)).toBe(true);
   });
 
   it('renders hostile guest strings in rows and detail as text', async () => {
     const hostile = '<img src=x onerror=alert(1)>\\x1b[31m\\u202eexe.txt';
+    const rows = [processRow(1, 0, hostile, { argv: [text(hostile), { text: 'cut', truncated: true }] })];
+    const windows = windowsOf(rows);
     const fake = createFakeApi({
-      getProcesses: vi.fn(async () => ok([processRow(1, 0, hostile, { argv: [text(hostile), { text: 'cut', truncated: true }] })])),
+      queryProcesses: vi.fn(async (query) => ok(windows(query))),
+      getProcessDetail: vi.fn(async (args) => detailOf(rows, args.pid, args.revealSecrets)),
       getFindings: vi.fn(async () => ok([])),
     });
     const { container } = renderApp(fake.api);
@@ -101,7 +150,7 @@ describe('welcome to review', () => {
     const row = (await screen.findAllByTestId('process-row'))[0] as HTMLElement;
     fireEvent.click(row);
     expect(row.textContent).toContain(hostile);
-    expect(screen.getByTestId('process-detail').textContent).toContain('cut…truncated');
+    await waitFor(() => expect(screen.getByTestId('process-detail').textContent).toContain('cut…truncated'));
     expect(container.querySelector('img')).toBeNull();
   });
 

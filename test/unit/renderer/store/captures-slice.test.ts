@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { CaptureOverview, Result } from '../../../../preload/api';
+import type { CaptureOverview, ProcessWindow, Result } from '../../../../preload/api';
 import { createWorkbenchStore } from '../../../../renderer/src/store/create-workbench-store';
 import { createFakeApi, failed, ok } from '../support/fake-api';
 import { sampleOverview } from '../support/sample-capture';
@@ -12,13 +12,17 @@ function deferred<T>() {
 }
 
 describe('captures slice', () => {
-  it('opens a capture, builds its tree, sorts findings and switches to Review', async () => {
-    const store = createWorkbenchStore(createFakeApi().api);
+  it('opens a capture, loads its first window of processes, sorts findings and switches to Review', async () => {
+    const fake = createFakeApi();
+    const store = createWorkbenchStore(fake.api);
     store.getState().showView('jobs');
     await expect(store.getState().openCapture('/a.civic')).resolves.toBe(true);
     const state = store.getState();
     expect(state.captureStatus).toBe('open');
-    expect(state.processTree.roots).toEqual([1]);
+    expect(state.processWindow?.total).toBe(7);
+    expect(state.processWindow?.rows[0]?.process.pid).toBe(1);
+    expect(state.facts?.users).toEqual(['root', 'www-data']);
+    expect(fake.api.getProcesses).not.toHaveBeenCalled();
     expect(state.findings[0]?.severity).toBe('critical');
     expect(state.view).toBe('review');
   });
@@ -67,8 +71,8 @@ describe('captures slice', () => {
     expect(state.captureError?.code).toBe('BUNDLE_TRUNCATED');
   });
 
-  it('reports a failure to read processes and leaves no half-open capture', async () => {
-    const store = createWorkbenchStore(createFakeApi({ getProcesses: vi.fn(async () => failed('BUNDLE_DOCUMENT_TOO_DEEP')) }).api);
+  it('reports a failure to read findings and leaves no half-open capture', async () => {
+    const store = createWorkbenchStore(createFakeApi({ getFindings: vi.fn(async () => failed('BUNDLE_DOCUMENT_TOO_DEEP')) }).api);
     await expect(store.getState().openCapture('/deep.civic')).resolves.toBe(false);
     expect(store.getState()).toMatchObject({ overview: null, captureStatus: 'idle', captureError: { code: 'BUNDLE_DOCUMENT_TOO_DEEP' } });
   });
@@ -85,24 +89,75 @@ describe('captures slice', () => {
     const store = createWorkbenchStore(createFakeApi().api);
     await store.getState().openCapture('/a.civic');
     store.getState().toggleBranch(410);
-    store.getState().setFlaggedOnly(true);
-    store.getState().setProcessQuery('nginx');
+    store.getState().setFilters({ flaggedOnly: true });
+    store.getState().setSearch('nginx');
     const finding = store.getState().findings[0];
     if (!finding) throw new Error('the sample has findings');
-    store.getState().selectFinding(finding);
+    await store.getState().selectFinding(finding);
     const state = store.getState();
     expect(state.selectedPid).toBe(1337);
-    expect(state.collapsed.has(410)).toBe(false);
-    expect(state.processQuery).toBe('');
-    expect(state.flaggedOnly).toBe(true);
+    expect(state.processView.collapsed).not.toContain(410);
+    expect(state.processView.search).toBe('');
+    expect(state.processWindow?.rows[state.cursorIndex ?? -1]?.process.pid).toBe(1337);
+    expect(state.detail?.process.pid).toBe(1337);
   });
 
-  it('ignores a finding whose processes are not in the capture', async () => {
+  it('keeps filters that do not hide the selected process', async () => {
+    const store = createWorkbenchStore(createFakeApi().api);
+    await store.getState().openCapture('/a.civic');
+    store.getState().setFilters({ flaggedOnly: true });
+    await store.getState().selectProcess(1337);
+    expect(store.getState().processView.filters).toEqual({ flaggedOnly: true });
+    expect(store.getState().cursorIndex).toBe(3);
+  });
+
+  it('reports a finding whose processes are not in the capture, selecting nothing', async () => {
     const store = createWorkbenchStore(createFakeApi().api);
     await store.getState().openCapture('/a.civic');
     const finding = store.getState().findings[0];
     if (!finding) throw new Error('the sample has findings');
-    store.getState().selectFinding({ ...finding, pids: [999_999] });
-    expect(store.getState().selectedPid).toBeNull();
+    await store.getState().selectFinding({ ...finding, pids: [999_999] });
+    expect(store.getState().detail).toBeNull();
+    expect(store.getState().cursorIndex).toBeNull();
+    expect(store.getState().reviewError?.code).toBe('NOT_FOUND');
+  });
+
+  it('drops an older process window that answers after a newer one', async () => {
+    const slow = deferred<Result<ProcessWindow>>();
+    const fake = createFakeApi();
+    const store = createWorkbenchStore(fake.api);
+    await store.getState().openCapture('/a.civic');
+    const normal = fake.api.queryProcesses;
+    fake.api.queryProcesses = vi.fn().mockImplementationOnce(() => slow.promise).mockImplementation(normal);
+    store.getState().setSearch('nginx');
+    store.getState().setSearch('bash');
+    await vi.waitFor(() => expect(store.getState().processWindow?.matching).toBe(1));
+    slow.resolve(ok({ offset: 0, rows: [], total: 0, matching: 0, processCount: 7, searchError: null, locatedIndex: null }));
+    await slow.promise;
+    expect(store.getState().processWindow?.matching).toBe(1);
+  });
+
+  it('keeps triage answers and compares with a second capture', async () => {
+    const fake = createFakeApi({
+      compareCaptures: vi.fn(async () =>
+        ok({
+          before: { handle: 'a', title: 'a' },
+          after: { handle: 'b', title: 'b' },
+          processes: { added: [], removed: [], addedCount: 0, removedCount: 0, changed: [], changedCount: 0 },
+          sockets: { added: [], removed: [], addedCount: 0, removedCount: 0 },
+          modules: { added: [], removed: [], addedCount: 0, removedCount: 0 },
+          findings: { added: [], removed: [], addedCount: 0, removedCount: 0 },
+        }),
+      ),
+    });
+    const store = createWorkbenchStore(fake.api);
+    await store.getState().openCapture('/a.civic');
+    await store.getState().setTriage('f-1', 'confirmed', 'seen before');
+    expect(store.getState().triage?.entries).toEqual([expect.objectContaining({ findingId: 'f-1', state: 'confirmed', note: 'seen before' })]);
+    await store.getState().compareWith('/b.civic');
+    expect(store.getState().comparison?.diff.after.title).toBe('b');
+    await store.getState().closeCapture();
+    expect(store.getState().comparison).toBeNull();
+    expect(fake.api.closeCapture).toHaveBeenCalledTimes(2);
   });
 });

@@ -106,24 +106,31 @@ export const sampleOverview: CaptureOverview = {
   findingCount: sampleFindings.length,
 };
 
-const sampleIndex = buildProcessIndex(sampleProcesses, []);
-const sampleCache = createProcessQueryCache();
-
-/** Windows of the sample processes, answered by main's own query code so fakes cannot drift from it. */
-export function sampleProcessWindow(query: ProcessWindowQuery): ProcessWindow {
-  return queryProcessWindow(sampleIndex, sampleCache, query);
+/** Windows over any rows, answered by main's own query code so fakes cannot drift from it. */
+export function windowsOf(rows: readonly ProcessRow[]): (query: ProcessWindowQuery) => ProcessWindow {
+  const index = buildProcessIndex(rows, []);
+  const cache = createProcessQueryCache();
+  return (query) => queryProcessWindow(index, cache, query);
 }
 
-/** The detail of a sample process, with one secret in its environment. */
-export function sampleProcessDetail(pid: number, revealSecrets: boolean): Result<ProcessDetailRecord> {
-  const process = sampleProcesses.find((row) => row.pid === pid);
+/** Windows of the sample processes. */
+export const sampleProcessWindow = windowsOf(sampleProcesses);
+
+/** The detail of a process among `rows`, with one secret in its environment. */
+export function detailOf(rows: readonly ProcessRow[], pid: number, revealSecrets: boolean): Result<ProcessDetailRecord> {
+  const process = rows.find((row) => row.pid === pid);
   if (!process) return { ok: false, error: { code: 'NOT_FOUND', message: `There is no process ${pid}.`, hint: 'Pick another.' } };
+  const ancestors: number[] = [];
+  for (let parent = rows.find((row) => row.pid === process.ppid); parent; parent = rows.find((row) => row.pid === parent?.ppid)) {
+    ancestors.unshift(parent.pid);
+    if (ancestors.length > rows.length) break;
+  }
   return {
     ok: true,
     value: {
       process,
-      ancestors: process.ppid === 0 ? [] : [process.ppid],
-      childCount: sampleProcesses.filter((row) => row.ppid === pid).length,
+      ancestors,
+      childCount: rows.filter((row) => row.ppid === pid).length,
       cwd: text('/'),
       kernelThread: false,
       environment: [
@@ -137,6 +144,11 @@ export function sampleProcessDetail(pid: number, revealSecrets: boolean): Result
       artifacts: [],
     },
   };
+}
+
+/** The detail of a sample process. */
+export function sampleProcessDetail(pid: number, revealSecrets: boolean): Result<ProcessDetailRecord> {
+  return detailOf(sampleProcesses, pid, revealSecrets);
 }
 
 /** Facts of the sample capture. */
