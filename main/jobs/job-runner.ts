@@ -69,7 +69,7 @@ export function createJobRunner(emit: (job: JobSnapshot) => void, options: { kee
       jobId,
       signal: controller.signal,
       progress(value, step, lastLine) {
-        if (controller.signal.aborted) return;
+        // Progress still flows after a cancel: rollback steps are what the user most wants to see.
         lastValue = Math.max(lastValue, Math.min(1, Math.max(0, Number.isFinite(value) ? value : 0)));
         update(jobId, { value: lastValue, step, ...(lastLine === undefined ? {} : { lastLine }) });
       },
@@ -77,14 +77,16 @@ export function createJobRunner(emit: (job: JobSnapshot) => void, options: { kee
 
     const done = (async () => {
       try {
+        // The work decides whether a cancel took effect: a result means it finished (a clone that
+        // became ready before the cancel arrived exists, and the user must see it).
         const result = await work(context);
-        if (controller.signal.aborted) throw new WorkbenchFailure('CANCELLED', `${title}: cancelled.`);
         update(jobId, { state: 'succeeded', value: 1, step: 'Done', endedAt: new Date().toISOString() });
         return result;
       } catch (caught) {
-        const error: WorkbenchError = controller.signal.aborted
-          ? { ...toWorkbenchError(new WorkbenchFailure('CANCELLED', `${title}: cancelled.`)) }
-          : toWorkbenchError(caught);
+        const error: WorkbenchError =
+          controller.signal.aborted && !(caught instanceof WorkbenchFailure && caught.code !== 'CANCELLED')
+            ? toWorkbenchError(new WorkbenchFailure('CANCELLED', `${title}: cancelled.`))
+            : toWorkbenchError(caught);
         if (error.code === 'INTERNAL') log.error(`job ${kind} failed`, caught);
         update(jobId, {
           state: error.code === 'CANCELLED' ? 'cancelled' : 'failed',

@@ -67,3 +67,52 @@ describe('job runner', () => {
     expect(runner.list().every((job) => job.state === 'cancelled')).toBe(true);
   });
 });
+
+describe('job runner and late cancels', () => {
+  it('keeps reporting rollback progress after a cancel', async () => {
+    const seen: JobSnapshot[] = [];
+    const runner = createJobRunner((job) => seen.push(job));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const { jobId, done } = runner.start('clone', 'Clone', async (context) => {
+      started();
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      context.progress(0.3, 'source-resume');
+      throw new WorkbenchFailure('CANCELLED', 'Rolled back.');
+    });
+    await running;
+    runner.cancel(jobId);
+    await expect(done).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(seen.map((job) => job.step)).toContain('source-resume');
+  });
+
+  it('reports success when the work finished although a cancel arrived', async () => {
+    const runner = createJobRunner(() => undefined);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const { jobId, done } = runner.start('clone', 'Clone', async (context) => {
+      started();
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      return 'clone-ready';
+    });
+    await running;
+    runner.cancel(jobId);
+    await expect(done).resolves.toBe('clone-ready');
+    expect(runner.list()[0]).toMatchObject({ state: 'succeeded' });
+  });
+
+  it('keeps a real failure that happens during a cancel', async () => {
+    const runner = createJobRunner(() => undefined);
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const { jobId, done } = runner.start('clone', 'Clone', async (context) => {
+      started();
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      throw new WorkbenchFailure('HELPER_FAILED', 'Rollback failed.');
+    });
+    await running;
+    runner.cancel(jobId);
+    await expect(done).rejects.toMatchObject({ code: 'HELPER_FAILED' });
+    expect(runner.list()[0]).toMatchObject({ state: 'failed', error: { code: 'HELPER_FAILED' } });
+  });
+});
