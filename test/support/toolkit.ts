@@ -3,7 +3,7 @@ import type { GuestAgent } from '../../resources/toolkit/guest-agent';
 import { QgaClient } from '../lab/qga-client';
 
 export { buildToolkit, type ToolkitBuild };
-export { injectToolkit, removeToolkit, runCollector, verifyInGuest, type InjectedToolkit } from '../../resources/toolkit/inject-toolkit';
+export { injectToolkit, removeToolkit, runCollector, type InjectedToolkit } from '../../resources/toolkit/inject-toolkit';
 export { guestReadFile, guestRun, guestRunChecked, guestWriteFile, type GuestAgent, type GuestRun } from '../../resources/toolkit/guest-agent';
 
 let cached: Promise<ToolkitBuild> | null = null;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { GuestAgent } from '../../../../resources/toolkit/guest-agent';
+import { MOUNT_SCRIPT_NAME, REMOVE_SCRIPT_NAME } from '../../../../resources/toolkit/injection-plan';
 
 /** What a fake guest program returns. */
 export interface FakeExit {
@@ -92,31 +93,36 @@ export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+function unmount(guest: FakeGuest, folder: string): void {
+  guest.mounted = false;
+  for (const path of [...guest.files.keys()]) if (path.startsWith(`${folder}/`)) guest.files.delete(path);
+}
+
 /**
- * A busybox good enough for the injector: test, awk (the mount check), mkdir, mount, umount, rmdir, rm,
- * sha256sum, and tar, which "unpacks" `contents` (toolkit path -> bytes) under `-C`.
+ * A busybox good enough for the injector: rm, sha256sum, tar (which "unpacks" `contents`, toolkit path ->
+ * bytes, under `-C`), and sh, which knows the plan's two scripts by their $0 and does what they do.
  */
 export function fakeBusybox(contents: ReadonlyMap<string, Buffer>): FakeProgram {
   return (argv, guest) => {
     const [, applet, ...rest] = argv;
     switch (applet) {
-      case 'test':
-        return { exitcode: guest.folders.has(rest[1] ?? '') ? 0 : 1 };
-      case 'awk':
-        return { exitcode: guest.mounted ? 0 : 1 };
-      case 'mkdir':
-        guest.folders.add(rest[rest.length - 1] ?? '');
-        return { exitcode: 0 };
-      case 'mount':
-        guest.mounted = true;
-        return { exitcode: 0 };
-      case 'umount':
-        guest.mounted = false;
-        for (const path of [...guest.files.keys()]) if (path.startsWith('/run/civic/')) guest.files.delete(path);
-        return { exitcode: 0 };
-      case 'rmdir':
-        guest.folders.delete(rest[0] ?? '');
-        return { exitcode: 0 };
+      case 'sh': {
+        const [, , name, busybox = '', folder = ''] = rest;
+        if (name === MOUNT_SCRIPT_NAME) {
+          if (guest.mounted) unmount(guest, folder);
+          guest.folders.add(folder);
+          guest.mounted = true;
+          return { exitcode: 0 };
+        }
+        if (name === REMOVE_SCRIPT_NAME) {
+          if (guest.mounted) unmount(guest, folder);
+          if (![...guest.files.keys()].some((path) => path.startsWith(`${folder}/`))) guest.folders.delete(folder);
+          guest.files.delete(busybox);
+          guest.programs.delete(busybox);
+          return { exitcode: 0 };
+        }
+        return { exitcode: 2, err: 'unknown script' };
+      }
       case 'rm':
         for (const path of rest.filter((arg) => arg !== '-f')) guest.files.delete(path);
         return { exitcode: 0 };
