@@ -181,6 +181,7 @@ async function assemble(work: string, key: string, packages: readonly { name: st
       const source = join(work, 'icu-data-stub.c');
       await writeFile(source, ICU_DATA_STUB(`icudt${icu[1]}_dat`));
       await runHostCommand('gcc', ['-shared', '-fPIC', '-O2', '-s', `-Wl,-soname,${name}`, '-o', join(lib, name), source]);
+      await rm(source);
       continue;
     }
     // copyFile follows the symlink ldd printed, so the toolkit holds the real library under its soname.
