@@ -543,8 +543,10 @@ static void json_exec_mappings(struct buffer *out, const char *pid_dir, size_t *
             char *end = strchr(cursor, '\n');
             if (end) *end = '\0';
             char range[64], permissions[8];
-            int name_offset = 0;
-            if (sscanf(cursor, "%63s %7s %*s %*s %*s%n", range, permissions, &name_offset) == 2 && permissions[2] == 'x') {
+            int name_offset = -1;
+            /* %n is only reached when all five fields were there: a short line is not a mapping. */
+            if (sscanf(cursor, "%63s %7s %*s %*s %*s%n", range, permissions, &name_offset) == 2 && name_offset > 0 &&
+                strlen(permissions) == 4 && permissions[2] == 'x') {
                 const char *name = cursor + name_offset;
                 while (*name == ' ') name++;
                 size_t name_length = strlen(name);
