@@ -138,9 +138,11 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
 
   const review: ReviewService = {
     async open(path) {
-      const overview = await jobs.run('open-capture', `Open ${basename(path)}`, (context) =>
-        captures.open(path, { signal: context.signal, onProgress: (value, step) => context.progress(value, step) }),
-      );
+      const overview = await jobs.run('open-capture', `Open ${basename(path)}`, async (context) => {
+        const opened = await captures.open(path, { signal: context.signal, onProgress: (value, step) => context.progress(value, step) });
+        reviewQueries.prepare(opened.handle);
+        return opened;
+      });
       await recent.add({ path: overview.path, title: overview.title, openedAt: new Date().toISOString() });
       return overview;
     },

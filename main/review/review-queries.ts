@@ -33,6 +33,8 @@ export interface ReviewQueryDependencies {
 
 /** The review of open captures: process windows, detail, facts, triage, diff, export, artifacts. */
 export interface ReviewQueries {
+  /** Builds a capture's index and facts now (part of opening), so the first window answers at once. */
+  prepare(handle: string): void;
   queryProcesses(query: ProcessWindowQuery): ProcessWindow;
   processDetail(handle: string, pid: number, revealSecrets: boolean): ProcessDetailRecord;
   facts(handle: string): CaptureFacts;
@@ -48,6 +50,7 @@ interface Derived {
   readonly index: ProcessIndex;
   readonly cache: ProcessQueryCache;
   readonly sockets: SocketRecord[];
+  facts?: CaptureFacts;
 }
 
 /** Creates the review queries; derived indexes are built on first use and dropped when a capture closes. */
@@ -75,6 +78,10 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
     triageLocations(capture.overview.path, capture.overview.provenance.captureId, deps.appDataDir);
 
   return {
+    prepare(handle) {
+      const { capture, derived: entry } = derive(handle);
+      entry.facts ??= captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt);
+    },
     queryProcesses(query) {
       const { derived: entry } = derive(query.handle);
       return queryProcessWindow(entry.index, entry.cache, query);
@@ -91,7 +98,8 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
     },
     facts(handle) {
       const { capture, derived: entry } = derive(handle);
-      return captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt);
+      entry.facts ??= captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt);
+      return entry.facts;
     },
     sockets(handle) {
       return derive(handle).derived.sockets;

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { renderSection, type BenchSection } from './bench-table';
 import { benchBundleVerify } from './bundle-verify.bench';
 import { machineFacts } from './machine';
+import { benchReview } from './review.bench';
 
 // `npm run bench`: runs every benchmark and rewrites docs/BENCHMARKS.md with the machine named.
-// `npm run bench -- --only NAME` runs one (names: bundle).
+// `npm run bench -- --only NAME` runs one (names: bundle, review).
 
 const benches: Record<string, () => Promise<BenchSection>> = {
   bundle: () => benchBundleVerify(),
+  review: () => benchReview(),
 };
 
 async function main(): Promise<void> {
