@@ -69,6 +69,24 @@ describe('review tabs in the browser', () => {
     await expect.poll(() => page.getByTestId('process-detail').textContent()).toContain(`pid ${before.backdoorPid}`);
   });
 
+  it('resizes a column by dragging its edge, rows following the header', async () => {
+    const { page } = workbench;
+    await page.getByTestId('tab-processes').click();
+    const header = page.locator('.process-header');
+    const widths = async (selector: string) => page.locator(selector).first().evaluate((element) => (element as HTMLElement).style.gridTemplateColumns.split(' '));
+    const before = await widths('.process-header');
+    const edge = await page.getByTestId('resize-name').boundingBox();
+    if (!edge) throw new Error('the resize handle is not on screen');
+    await page.mouse.move(edge.x + edge.width / 2, edge.y + edge.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(edge.x + edge.width / 2 + 100, edge.y + edge.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const after = await widths('.process-header');
+    expect(parseInt(after[1] ?? '0', 10) - parseInt(before[1] ?? '0', 10)).toBe(100);
+    expect(await widths('[data-testid="process-row"]')).toEqual(after);
+    expect(await header.count()).toBe(1);
+  });
+
   it('draws the timeline, shows provenance and an artifact, and refuses nothing it should show', async () => {
     const { page } = workbench;
     await page.getByTestId('tab-timeline').click();
