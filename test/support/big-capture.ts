@@ -157,7 +157,6 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
   const kernelCount = Math.max(20, Math.floor(options.processCount * 0.02));
   for (let index = 0; index < kernelCount; index += 1) {
     const pid = 3 + index;
-    if (variant === 'after' && pid === REMOVED_PID) continue;
     add({ pid, ppid: 2, name: `kworker/${index % 4}:${index}`, kernelThread: true, startedAt: at(index), rssKiB: 0, state: 'I' });
   }
 
@@ -166,7 +165,8 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
   const firstServicePid = Math.max(1000, 3 + kernelCount + 100);
   let nextPid = firstServicePid;
   const parents: number[] = [1];
-  const planted = 1 + hostileCorpus.length + (variant === 'after' ? 1 : 0);
+  // Both variants draw the same random sequence, so they differ only by what is planted below.
+  const planted = 1 + hostileCorpus.length;
   while (processes.length < options.processCount - planted) {
     // Planted pids are reserved: a generated process must never share one.
     while (nextPid === BACKDOOR_PID || nextPid === ADDED_PID || (nextPid >= HOSTILE_FIRST_PID && nextPid < HOSTILE_FIRST_PID + hostileCorpus.length)) nextPid += 1;
@@ -217,6 +217,8 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
     sockets.push({ protocol: 'tcp', state: 'LISTEN', localAddress: '0.0.0.0', localPort: ADDED_PORT, remoteAddress: null, remotePort: null, pid: ADDED_PID, inode: 2 });
     sockets.push({ protocol: 'tcp', state: 'ESTABLISHED', localAddress: '10.0.0.5', localPort: 50_000, remoteAddress: '203.0.113.7', remotePort: 4444, pid: ADDED_PID, inode: 3 });
   }
+
+  if (variant === 'after') processes.splice(processes.findIndex((process) => process.pid === REMOVED_PID), 1);
 
   const findings: StoredFinding[] = [
     {

@@ -37,7 +37,8 @@ describe('review tabs in the browser', () => {
     await page.getByTestId('compare-path').fill(after.folder);
     await page.getByTestId('compare-submit').click();
     const added = page.getByTestId('diff-process-added');
-    await expect.poll(() => added.count()).toBeGreaterThan(0);
+    await expect.poll(() => added.count()).toBe(1);
+    expect(await page.getByTestId('diff-process-removed').count()).toBe(1);
     expect(await page.locator(`[data-testid="diff-process-added"] [data-pid="${after.addedPid}"]`).count()).toBe(1);
     expect(await page.locator(`[data-testid="diff-process-removed"] [data-pid="${before.removedPid}"]`).count()).toBe(1);
     expect(await page.locator(`[data-testid="diff-socket-added"] [data-port="${after.addedListenPort}"]`).count()).toBe(1);

@@ -68,11 +68,13 @@ describe('review queries on a generated capture', () => {
 
   it('compares two captures: the added process, its sockets and finding, and the removed process', () => {
     const diff = queries.compare(beforeHandle, afterHandle);
-    expect(diff.processes.added.map((process) => process.pid)).toContain(after.addedPid);
-    expect(diff.processes.removed.map((process) => process.pid)).toContain(before.removedPid);
-    expect(diff.sockets.added.map((socket) => socket.localPort)).toEqual(expect.arrayContaining([after.addedListenPort, 50_000]));
+    expect(diff.processes.added.map((process) => process.pid)).toEqual([after.addedPid]);
+    expect(diff.processes.removed.map((process) => process.pid)).toEqual([before.removedPid]);
+    expect(diff.processes.changedCount).toBe(0);
+    expect(diff.sockets.added.map((socket) => socket.localPort).sort()).toEqual([50_000, after.addedListenPort].sort());
     expect(diff.sockets.removedCount).toBe(0);
-    expect(diff.modules.added.map((module) => module.text)).toContain('/dev/shm/xmrig');
+    expect(diff.modules.added.map((module) => module.text)).toEqual(['/dev/shm/xmrig']);
+    expect(diff.modules.removedCount).toBe(0);
     expect(diff.findings.added.map((finding) => finding.rule)).toEqual(['miner']);
   });
 
