@@ -14,6 +14,9 @@ export const GUEST_TEXT_MAX_CHARS = 4096;
 /** A guest string as bundles store it: plain when it was valid UTF-8, else its bytes in base64. */
 export type GuestStringValue = string | { readonly b64: string };
 
+// Printable ASCII except the backslash (which escapes as two characters).
+const PLAIN = /^[\x20-\x5b\x5d-\x7e]*$/;
+
 type Piece = { readonly codePoint: number } | { readonly badByte: number };
 
 // Characters that reorder or hide text: bidi embeddings, overrides and isolates, marks, zero-width
@@ -118,6 +121,11 @@ export function toGuestText(value: GuestStringValue | Uint8Array, options: Guest
   const maxChars = options.maxChars ?? GUEST_TEXT_MAX_CHARS;
   const multiline = options.multiline ?? false;
   const content = value instanceof Uint8Array ? value : guestStringContent(value);
+  // Most guest strings are printable ASCII without a backslash: nothing to escape, and each character
+  // shows as itself, so the cap is a plain slice. A capture of 100k processes opens seconds faster.
+  if (typeof content === 'string' && PLAIN.test(content)) {
+    return content.length > maxChars ? { text: content.slice(0, maxChars), truncated: true } : { text: content };
+  }
   const pieces = typeof content === 'string' ? piecesOfString(content) : piecesOfBytes(content);
   let text = '';
   for (const piece of pieces) {

@@ -3,6 +3,13 @@ import { encodeGuestBytes } from '../../../../main/bundle/bundle-schema';
 import { safeText, toGuestText } from '../../../../main/captures/guest-text';
 
 describe('toGuestText', () => {
+  it('caps plain ASCII exactly as it caps text that needs escaping', () => {
+    expect(toGuestText('a'.repeat(5000))).toEqual({ text: 'a'.repeat(4096), truncated: true });
+    expect(toGuestText('a'.repeat(10), { maxChars: 4 })).toEqual({ text: 'aaaa', truncated: true });
+    expect(toGuestText('a'.repeat(4))).toEqual({ text: 'aaaa' });
+    expect(toGuestText('\\'.repeat(3000)).text).toHaveLength(4096);
+  });
+
   it('passes ordinary text, including non-Latin scripts, unchanged', () => {
     expect(toGuestText('nginx: worker process — привет 日本 🚀')).toEqual({ text: 'nginx: worker process — привет 日本 🚀' });
   });
