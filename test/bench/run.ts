@@ -2,14 +2,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderSection, type BenchSection } from './bench-table';
 import { benchBundleVerify } from './bundle-verify.bench';
+import { benchClone } from './clone.bench';
 import { machineFacts } from './machine';
 import { benchReview } from './review.bench';
 
 // `npm run bench`: runs every benchmark and rewrites docs/BENCHMARKS.md with the machine named.
-// `npm run bench -- --only NAME` runs one (names: bundle, review).
+// `npm run bench -- --only NAME` runs one (names: bundle, review, clone).
 
 const benches: Record<string, () => Promise<BenchSection>> = {
   bundle: () => benchBundleVerify(),
+  clone: () => benchClone(),
   review: () => benchReview(),
 };
 
