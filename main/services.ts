@@ -1,5 +1,5 @@
 import { access } from 'node:fs/promises';
-import { homedir, userInfo } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import type {
   AppInfo,
@@ -27,6 +27,10 @@ import { createJobRunner, type JobRunner } from './jobs/job-runner';
 import { createReviewQueries } from './review/review-queries';
 import { createRecentCaptures, type RecentCaptures } from './storage/recent-captures';
 import { createHostsService, type HostsService, type HostsServiceDeps } from './sessions/hosts-service';
+import { createCaptureSessionService, type CaptureSessionService } from './capture-session/capture-session-service';
+import type { LocalToolkit } from './capture-session/host-toolkit';
+import { buildLocalToolkit } from './capture-session/local-toolkit';
+import { createSshCaptureHost } from './capture-session/ssh-capture-host';
 
 /** What the adapters provide to the services. */
 export interface ServiceDependencies {
@@ -45,6 +49,10 @@ export interface ServiceDependencies {
   readonly homeDir?: string;
   /** Overrides for the hosts service: non-interactive prompts (CLI), timeouts and reconnect (tests). */
   readonly hosts?: Partial<Pick<HostsServiceDeps, 'prompts' | 'promptTimeoutMs' | 'reconnect' | 'helperJob' | 'localUser'>>;
+  /** The in-guest toolkit captures upload; default: built (or found in the cache) on this machine. */
+  readonly toolkit?: () => Promise<LocalToolkit>;
+  /** Where captures are written; default `<appData>/cases/`. */
+  readonly caseDir?: string;
 }
 
 /** App-level facts and adapter-provided actions. */
@@ -82,6 +90,8 @@ export interface WorkbenchServices {
   readonly recent: RecentCaptures;
   readonly review: ReviewService;
   readonly hosts: HostService;
+  /** Captures of VMs through live clones (Diagnostics, `civic collect`). */
+  readonly capture: CaptureSessionService;
   readonly events: EventBus;
   shutdown(): Promise<void>;
 }
@@ -179,12 +189,25 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     ...deps.hosts,
   });
 
+  const homeDir = deps.homeDir ?? homedir();
+  const capture = createCaptureSessionService({
+    jobs,
+    host: createSshCaptureHost({ ssh: hosts.ssh, homeDir, appDataDir: deps.appDataDir, ...(deps.hosts?.helperJob ? { helperJob: deps.hosts.helperJob } : {}) }),
+    options: {
+      caseDir: deps.caseDir ?? join(deps.appDataDir, 'cases'),
+      actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,
+      toolVersion: appVersion,
+      toolkit: deps.toolkit ?? buildLocalToolkit,
+    },
+  });
+
   return {
     app,
     jobs,
     recent,
     review,
     hosts,
+    capture,
     events,
     async shutdown() {
       await jobs.shutdown();

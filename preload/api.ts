@@ -95,7 +95,7 @@ export interface AppInfo {
 }
 
 /** Kinds of long work the job runner carries. */
-export type JobKind = 'open-capture' | 'verify-capture' | 'connect-host' | 'clone' | 'collect';
+export type JobKind = 'open-capture' | 'verify-capture' | 'connect-host' | 'clone' | 'collect' | 'capture';
 
 /** The life of a job. */
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -556,6 +556,95 @@ export interface SecretPromptEvent {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Capturing a clone (Diagnostics)
+// ---------------------------------------------------------------------------------------------
+
+/** What a capture can collect inside the clone (the helper's `collect` steps). */
+export type CaptureStepId =
+  | 'processes'
+  | 'sockets'
+  | 'system'
+  | 'backtraces'
+  | 'kernel-stacks'
+  | 'core-dump'
+  | 'syscalls'
+  | 'metrics'
+  | 'command'
+  | 'kernel-symbols'
+  | 'memory-dump';
+
+/** One step of a capture with its options; `pids` for per-process steps. */
+export interface CaptureStep {
+  readonly id: CaptureStepId;
+  readonly pids?: readonly number[];
+  readonly seconds?: number;
+  readonly intervalSeconds?: number;
+  /** `command` only: the program and its arguments, run in the clone. */
+  readonly argv?: readonly string[];
+  /** `command` only: a safe label for its output files. */
+  readonly name?: string;
+  /** `memory-dump` only. */
+  readonly format?: 'elf' | 'kdump-zlib';
+}
+
+/** How the capture reaches into the clone: its guest agent, nothing (memory dump only), or automatic. */
+export type CaptureAccess = 'auto' | 'qga' | 'none';
+
+/** What happens to the artifacts on the host once they are in the bundle. */
+export interface CaptureRetention {
+  /** `delete` (default) removes them with the clone; `keep` copies them to a kept folder on the host first. */
+  readonly hostArtifacts: 'delete' | 'keep';
+  /** `keep-on-host` leaves the memory dump on the host (fetched on demand later) instead of downloading it. */
+  readonly memoryDump: 'download' | 'keep-on-host';
+}
+
+/** Arguments of `startCapture`. */
+export interface CaptureRequest {
+  readonly hostId: string;
+  readonly vmId: string;
+  readonly steps: readonly CaptureStep[];
+  readonly access: CaptureAccess;
+  readonly retention?: CaptureRetention;
+  /** The local case folder the `.civic` goes to; default `<appData>/cases/`. */
+  readonly caseDir?: string;
+}
+
+/** A step the capture did not run, and why. */
+export interface CaptureSkip {
+  readonly step: string;
+  readonly reason: string;
+}
+
+/** A step (or one pid of it) that failed; the others went on. */
+export interface CaptureStepFailure {
+  readonly step: string;
+  readonly pid: number | null;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The end of a capture job. */
+export interface CaptureOutcome {
+  readonly jobId: string;
+  /** The packed, verified `.civic` file. */
+  readonly bundlePath: string;
+  /** The way in actually used: `qga` or `none`. */
+  readonly access: 'qga' | 'none';
+  /** The clone strategy the helper chose (`background-snapshot`, `precopy`). */
+  readonly strategy: string;
+  readonly cloneId: string;
+  readonly artifacts: readonly ArtifactRecord[];
+  readonly skipped: readonly CaptureSkip[];
+  readonly failed: readonly CaptureStepFailure[];
+  readonly processCount: number;
+  readonly findingCount: number;
+  /** Every artifact hash and the custody chain verified after packing. */
+  readonly verified: boolean;
+  /** Where artifacts were kept on the host (retention `keep` or a memory dump kept there); null when none. */
+  readonly keptOnHost: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The API
 // ---------------------------------------------------------------------------------------------
 
@@ -621,6 +710,11 @@ export interface WorkbenchApi {
   answerHostKey(args: { readonly promptId: string; readonly accept: boolean }): Promise<Result<null>>;
   /** `value: null` cancels the prompt. Secrets are never stored or logged. */
   answerSecret(args: { readonly promptId: string; readonly value: string | null }): Promise<Result<null>>;
+
+  /** Starts a capture of a VM through a live clone; progress arrives as job events (kind `capture`). */
+  startCapture(args: CaptureRequest): Promise<Result<{ readonly jobId: string }>>;
+  /** The outcome of a capture job; `null` while it runs. NOT_FOUND for a job that is not a capture. */
+  getCaptureOutcome(args: { readonly jobId: string }): Promise<Result<CaptureOutcome | null>>;
 
   onJobProgress(listener: (event: JobProgressEvent) => void): Unsubscribe;
   onSessionState(listener: (event: SessionStateEvent) => void): Unsubscribe;

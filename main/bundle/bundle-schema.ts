@@ -41,6 +41,12 @@ export const artifactRoleSchema = z.enum([
   'core-dump',
   'file',
   'other',
+  'backtraces',
+  'kernel-stacks',
+  'syscalls',
+  'metrics',
+  'command-output',
+  'kernel-symbols',
 ]);
 
 /** One artifact as the manifest lists it. */

@@ -55,6 +55,24 @@ const hostForm = z.strictObject({
   qmpDirs: z.array(z.string().min(1).max(256)).max(16),
 });
 
+const captureStep = z.strictObject({
+  id: z.enum(['processes', 'sockets', 'system', 'backtraces', 'kernel-stacks', 'core-dump', 'syscalls', 'metrics', 'command', 'kernel-symbols', 'memory-dump']),
+  pids: z.array(z.number().int().positive().max(4_194_304)).max(64).optional(),
+  seconds: z.number().int().min(1).max(3600).optional(),
+  intervalSeconds: z.number().int().min(1).max(3600).optional(),
+  argv: z.array(z.string().min(1).max(4096)).min(1).max(256).optional(),
+  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  format: z.enum(['elf', 'kdump-zlib']).optional(),
+});
+const captureRequest = z.strictObject({
+  hostId,
+  vmId: z.string().min(1).max(512),
+  steps: z.array(captureStep).min(1).max(32),
+  access: z.enum(['auto', 'qga', 'none']),
+  retention: z.strictObject({ hostArtifacts: z.enum(['delete', 'keep']), memoryDump: z.enum(['download', 'keep-on-host']) }).optional(),
+  caseDir: path.optional(),
+});
+
 /** Requests carried over a transport. `pathForDroppedFile` is absent: each adapter resolves files itself. */
 export type TransportRequestName = Exclude<WorkbenchRequestName, 'pathForDroppedFile'>;
 
@@ -102,6 +120,8 @@ export const requestHandlers = {
   answerSecret: handler(z.strictObject({ promptId, value: z.string().max(4096).nullable() }), (services, args) =>
     services.hosts.answerSecret(args.promptId, args.value),
   ),
+  startCapture: handler(captureRequest, (services, args) => services.capture.start(args)),
+  getCaptureOutcome: handler(z.strictObject({ jobId: z.uuid() }), (services, args) => services.capture.outcome(args.jobId)),
 } as const satisfies Record<TransportRequestName, RequestHandler<z.ZodType>>;
 
 /** The names of every request a transport carries. */

@@ -38,6 +38,8 @@ export const workbenchRequestNames = [
   'listVms',
   'answerHostKey',
   'answerSecret',
+  'startCapture',
+  'getCaptureOutcome',
 ] as const satisfies readonly WorkbenchRequestName[];
 
 /** The request methods the web adapter sends over its socket: all but the dropped-file upload, which is an HTTP POST. */

@@ -73,6 +73,8 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     listVms: vi.fn(async () => failed('NOT_SUPPORTED')),
     answerHostKey: vi.fn(async () => ok(null)),
     answerSecret: vi.fn(async () => ok(null)),
+    startCapture: vi.fn(async () => failed('NOT_SUPPORTED')),
+    getCaptureOutcome: vi.fn(async () => ok(null)),
     onJobProgress: vi.fn((listener: (event: JobProgressEvent) => void) => {
       jobListeners.add(listener);
       return () => jobListeners.delete(listener);

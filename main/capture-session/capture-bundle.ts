@@ -1,0 +1,118 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openBundle } from '../bundle/bundle-reader';
+import { documentSchemas, type FindingsDocument, type ManifestArtifact, type ManifestCommand, type StoredProcess, type StoredSocket } from '../bundle/bundle-schema';
+import { appendCustody, createBundleWriter, type BundleIdentity } from '../bundle/bundle-writer';
+import type { CustodyEvent } from '../bundle/custody';
+import { packBundle } from '../bundle/pack-bundle';
+import { detectAnomalies } from '../detector/detect-anomalies';
+import { WorkbenchFailure, throwIfAborted } from '../errors';
+import type { IntegrityReport } from '../../preload/api';
+import type { CollectedArtifact } from './collect-payload';
+
+/** An artifact already downloaded and verified into a local staging file. */
+export interface StagedArtifact {
+  readonly artifact: CollectedArtifact;
+  readonly localPath: string;
+  /** When it finished downloading and its hash matched (UTC ISO). */
+  readonly verifiedAt: string;
+}
+
+/** Everything the bundle is written from. */
+export interface CaptureBundleInput {
+  readonly identity: BundleIdentity;
+  readonly artifacts: readonly StagedArtifact[];
+  readonly commands: readonly ManifestCommand[];
+  /** The toolkit manifest exactly as built here (its hashes are what was checked in the guest); null when none was used. */
+  readonly toolkitManifestPath: string | null;
+  /** Who did this: `user@machine`, for custody. */
+  readonly actor: string;
+  /** When the collect ended (UTC ISO), for the `collected` custody entry. */
+  readonly collectedAt: string;
+  readonly endedAt: string;
+}
+
+/** What writing the bundle produced. */
+export interface WrittenCapture {
+  readonly bundlePath: string;
+  readonly artifacts: readonly ManifestArtifact[];
+  readonly processCount: number;
+  readonly findingCount: number;
+  readonly integrity: IntegrityReport;
+}
+
+/** The path of the toolkit manifest inside a capture. */
+export const toolkitManifestArtifact = 'artifacts/toolkit-manifest.json';
+
+/** The path of the detector's findings inside a capture. */
+export const findingsArtifact = 'artifacts/findings.json';
+
+async function readDocument<R extends 'processes' | 'sockets'>(path: string, role: R): Promise<unknown> {
+  const parsed = documentSchemas[role].safeParse(JSON.parse(await readFile(path, 'utf8')));
+  if (!parsed.success) throw new WorkbenchFailure('BUNDLE_DOCUMENT_INVALID', `The collected ${role} document does not follow its schema.`, { subject: path });
+  return parsed.data;
+}
+
+/** Runs the detector over the collected processes and sockets; null when processes were not collected. */
+export async function findingsFor(artifacts: readonly StagedArtifact[], generatedAt: string): Promise<{ document: FindingsDocument; processCount: number } | null> {
+  const processes = artifacts.find((staged) => staged.artifact.role === 'processes');
+  if (processes === undefined) return null;
+  const sockets = artifacts.find((staged) => staged.artifact.role === 'sockets');
+  const processDocument = (await readDocument(processes.localPath, 'processes')) as { processes: StoredProcess[] };
+  const socketDocument = sockets === undefined ? { sockets: [] as StoredSocket[] } : ((await readDocument(sockets.localPath, 'sockets')) as { sockets: StoredSocket[] });
+  return {
+    document: detectAnomalies({ processes: processDocument.processes, sockets: socketDocument.sockets, generatedAt }),
+    processCount: processDocument.processes.length,
+  };
+}
+
+/**
+ * Writes, seals, chains custody and packs a capture into `<caseDir>/<name>.civic`, then opens the
+ * packed file and verifies every hash and the custody chain.
+ *
+ * The bundle folder `<caseDir>/<name>/` stays beside the `.civic` only until packing succeeds.
+ */
+export async function writeCaptureBundle(caseDir: string, name: string, input: CaptureBundleInput, signal?: AbortSignal): Promise<WrittenCapture> {
+  const folder = join(caseDir, name);
+  const writer = await createBundleWriter(folder, input.identity);
+  const written: ManifestArtifact[] = [];
+  for (const staged of input.artifacts) {
+    throwIfAborted(signal);
+    const record = await writer.addArtifact(
+      { path: staged.artifact.path, mediaType: staged.artifact.mediaType, role: staged.artifact.role },
+      createReadStream(staged.localPath),
+      signal === undefined ? {} : { signal },
+    );
+    if (record.sha256 !== staged.artifact.sha256 || record.size !== staged.artifact.size) {
+      throw new WorkbenchFailure('BUNDLE_HASH_MISMATCH', `${staged.artifact.path} changed between download and bundling.`, { subject: staged.artifact.path });
+    }
+    written.push(record);
+  }
+  if (input.toolkitManifestPath !== null && !input.artifacts.some((staged) => staged.artifact.path === toolkitManifestArtifact)) {
+    written.push(await writer.addArtifact({ path: toolkitManifestArtifact, mediaType: 'application/json', role: 'other' }, await readFile(input.toolkitManifestPath)));
+  }
+  const findings = await findingsFor(input.artifacts, input.endedAt);
+  if (findings !== null) written.push(await writer.addJson({ path: findingsArtifact, role: 'findings' }, findings.document));
+  for (const command of input.commands) writer.recordCommand(command);
+  const sealed = await writer.seal({ endedAt: input.endedAt, actor: input.actor });
+
+  const events: CustodyEvent[] = [
+    { at: input.collectedAt, actor: input.actor, action: 'collected-by', subject: `clone ${input.identity.cloneId} of ${input.identity.vm.name} on ${input.identity.host.name}` },
+    ...input.artifacts.map((staged) => ({ at: staged.verifiedAt, actor: input.actor, action: 'downloaded', subject: staged.artifact.path, sha256: staged.artifact.sha256 })),
+    { at: new Date().toISOString(), actor: input.actor, action: 'verified', subject: 'manifest.json', sha256: sealed.manifestSha256 },
+  ];
+  for (const event of events) await appendCustody(folder, event);
+
+  const bundlePath = `${folder}.civic`;
+  await packBundle(folder, bundlePath, signal === undefined ? {} : { signal });
+  const opened = await openBundle(bundlePath, signal === undefined ? {} : { signal });
+  await opened.close();
+  return {
+    bundlePath,
+    artifacts: written,
+    processCount: findings?.processCount ?? 0,
+    findingCount: findings?.document.findings.length ?? 0,
+    integrity: opened.integrity,
+  };
+}

@@ -1,0 +1,249 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { CaptureOutcome, CaptureRequest, CaptureRetention, CaptureStep } from '../../preload/api';
+import type { ManifestCommand } from '../bundle/bundle-schema';
+import { WorkbenchFailure, throwIfAborted, toWorkbenchError } from '../errors';
+import type { JobContext } from '../jobs/job-runner';
+import { createLogger } from '../logging/logger';
+import { writeCaptureBundle, type StagedArtifact } from './capture-bundle';
+import type { CaptureHelperVerb, CaptureHost, HelperRun } from './capture-host';
+import { chooseAccess, helperCollectSteps, needsGuestAccess } from './capture-steps';
+import { parseCollectPayload } from './collect-payload';
+import type { LocalToolkit } from './host-toolkit';
+
+const log = createLogger('capture');
+
+/** What a capture needs besides the host. */
+export interface CapturePipelineOptions {
+  readonly caseDir: string;
+  /** `user@machine`, for custody. */
+  readonly actor: string;
+  readonly toolVersion: string;
+  /** The toolkit built on this machine; only asked for when the clone is reached through its agent. */
+  readonly toolkit: () => Promise<LocalToolkit>;
+}
+
+/** Retention when the request names none: nothing stays on the host. */
+export const defaultRetention: CaptureRetention = { hostArtifacts: 'delete', memoryDump: 'download' };
+
+const text = z.string().max(4096);
+const vmSchema = z.object({
+  id: text,
+  name: text.nullable(),
+  uuid: text.nullable().optional(),
+  state: text,
+  qgaChannel: z.boolean(),
+  cloneable: z.boolean(),
+  reasons: z.array(text).max(64),
+});
+const listSchema = z.object({ vms: z.array(vmSchema).max(1000) });
+const cloneSchema = z.object({ cloneId: z.string().regex(/^cw-[0-9a-f]{12}$/), strategy: text, sessionDir: text });
+
+function parseOrFail<T>(schema: z.ZodType<T>, payload: unknown, verb: string, host: string): T {
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  throw new WorkbenchFailure('HELPER_FAILED', `The helper on ${host} returned a ${verb} result the app cannot read.`, { subject: host });
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** The VM's UUID, or for a VM without one a stable name-derived UUID (the manifest needs one). */
+export function manifestUuid(uuid: string | null | undefined, vmId: string): string {
+  const lower = uuid?.toLowerCase();
+  if (lower !== undefined && uuidPattern.test(lower)) return lower;
+  const hex = createHash('sha256').update(`civic-vm:${vmId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((Number.parseInt(hex.slice(16, 17), 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** A file name for a capture: VM, UTC time and clone id, in characters every file system takes. */
+export function captureName(vmName: string, startedAt: string, cloneId: string): string {
+  const safeVm = vmName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 64) || 'vm';
+  const time = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${safeVm}-${time}-${cloneId}`;
+}
+
+/** Maps a helper run's own 0..1 progress into a band of the capture job's progress. */
+function band(context: JobContext, jobSuffix: string, low: number, high: number, label: (step: string, message: string | undefined) => string): JobContext {
+  return {
+    jobId: `${context.jobId}-${jobSuffix}`,
+    signal: context.signal,
+    progress: (value, step, lastLine) => context.progress(low + (high - low) * Math.min(1, Math.max(0, value)), label(step, lastLine), lastLine),
+  };
+}
+
+/** Steps that can run with the chosen way in; the others are reported as skipped. */
+function runnableSteps(steps: readonly CaptureStep[], access: 'qga' | 'none'): CaptureStep[] {
+  return access === 'qga' ? [...steps] : steps.filter((step) => !needsGuestAccess(step.id));
+}
+
+/**
+ * Runs one capture: connect, deploy the helper, upload the toolkit, clone, collect in the clone,
+ * download and verify every artifact, detect, write, seal and pack the bundle, and always destroy the
+ * clone (on success, error and cancel alike). The production VM is only touched by the helper's clone,
+ * which keeps it running.
+ */
+export async function runCapture(host: CaptureHost, request: CaptureRequest, context: JobContext, options: CapturePipelineOptions): Promise<CaptureOutcome> {
+  const { signal } = context;
+  const retention = request.retention ?? defaultRetention;
+  const startedAt = new Date().toISOString();
+  const captureId = randomUUID();
+  const commands: ManifestCommand[] = [];
+  const helper = async (verb: CaptureHelperVerb, args: Record<string, unknown>, subContext: JobContext): Promise<unknown> => {
+    const run: HelperRun = await host.runHelper(request.hostId, verb, args, subContext);
+    commands.push(run.command);
+    return run.payload;
+  };
+
+  context.progress(0.01, 'Connecting to the host');
+  const facts = await host.facts(request.hostId);
+  await host.connect(request.hostId, signal);
+  context.progress(0.03, 'Deploying the helper');
+  const helperVersion = await host.deployHelper(request.hostId, signal);
+
+  context.progress(0.05, 'Finding the VM');
+  const list = parseOrFail(listSchema, await helper('list', { libvirt: true }, band(context, 'list', 0.05, 0.07, () => 'Finding the VM')), 'list', facts.label);
+  const vm = list.vms.find((candidate) => candidate.id === request.vmId);
+  if (vm === undefined) throw new WorkbenchFailure('NOT_FOUND', `${facts.label} has no VM ${request.vmId}.`, { subject: request.vmId });
+  if (!vm.cloneable) {
+    throw new WorkbenchFailure('VM_NOT_CLONEABLE', `${vm.name ?? vm.id} cannot be cloned: ${vm.reasons.join(' ')}`, { subject: request.vmId });
+  }
+  const vmName = vm.name ?? vm.id;
+
+  const plan = chooseAccess(request.access, { qgaChannel: vm.qgaChannel }, request.steps);
+  const steps = runnableSteps(request.steps, plan.access);
+  if (steps.length === 0) {
+    throw new WorkbenchFailure('VALIDATION_FAILED', `Nothing can be collected from ${vmName}: ${plan.reason}`, {
+      subject: request.vmId,
+      hint: 'Add the memory dump, or give the VM a guest agent channel.',
+    });
+  }
+  context.progress(0.07, `Way in: ${plan.access === 'qga' ? 'qemu-guest-agent' : 'agentless (memory dump only)'}`, plan.reason);
+
+  let toolkitDir: string | null = null;
+  let toolkit: LocalToolkit | null = null;
+  if (plan.access === 'qga' && steps.some((step) => needsGuestAccess(step.id))) {
+    context.progress(0.08, 'Uploading the toolkit to the host');
+    toolkit = await options.toolkit();
+    toolkitDir = (await host.uploadToolkit(request.hostId, toolkit, signal)).remoteDir;
+  }
+
+  throwIfAborted(signal);
+  let strategy = 'unknown';
+  const clonePayload = await helper(
+    'clone',
+    { vm: request.vmId },
+    band(context, 'clone', 0.15, 0.35, (step, message) => {
+      if (step === 'plan' && message !== undefined) {
+        const match = /\b(background-snapshot|precopy)\b/.exec(message);
+        if (match?.[1] !== undefined) strategy = match[1];
+      }
+      return `Cloning (${step})`;
+    }),
+  );
+  const clone = parseOrFail(cloneSchema, clonePayload, 'clone', facts.label);
+  strategy = clone.strategy;
+  context.progress(0.35, `Clone ${clone.cloneId} ready (${strategy})`);
+
+  const stagingDir = join(options.caseDir, `.staging-${captureId}`);
+  let keptOnHost: string | null = null;
+  const name = captureName(vmName, startedAt, clone.cloneId);
+  let sessionDir = clone.sessionDir;
+  let succeeded = false;
+  try {
+    const collectArgs: Record<string, unknown> = { cloneId: clone.cloneId, access: plan.access, steps: helperCollectSteps(steps) };
+    if (toolkitDir !== null) collectArgs['toolkit'] = toolkitDir;
+    const collected = parseCollectPayload(
+      await helper('collect', collectArgs, band(context, 'collect', 0.35, 0.7, (step) => `Collecting (${step.replace(/^collect:/, '')})`)),
+      facts.label,
+    );
+    const collectedAt = new Date().toISOString();
+    sessionDir = collected.sessionDir;
+
+    const toDownload = collected.artifacts.filter((artifact) => !(artifact.role === 'memory-dump' && retention.memoryDump === 'keep-on-host'));
+    const totalBytes = toDownload.reduce((sum, artifact) => sum + artifact.size, 0) || 1;
+    let doneBytes = 0;
+    const staged: StagedArtifact[] = [];
+    await mkdir(stagingDir, { recursive: true, mode: 0o700 });
+    for (const artifact of toDownload) {
+      throwIfAborted(signal);
+      const localPath = join(stagingDir, ...artifact.path.split('/'));
+      const base = doneBytes;
+      await host.download(request.hostId, `${collected.sessionDir}/${artifact.path}`, localPath, artifact, {
+        signal,
+        onBytes: (bytes) => context.progress(0.7 + (0.15 * (base + bytes)) / totalBytes, `Downloading ${artifact.path}`),
+      });
+      doneBytes += artifact.size;
+      staged.push({ artifact, localPath, verifiedAt: new Date().toISOString() });
+    }
+
+    context.progress(0.86, 'Writing the capture bundle');
+    const written = await writeCaptureBundle(
+      options.caseDir,
+      name,
+      {
+        identity: {
+          captureId,
+          toolVersion: options.toolVersion,
+          helperVersion,
+          host: { name: facts.name, hostKeySha256: facts.hostKeySha256 },
+          vm: { name: vmName, uuid: manifestUuid(vm.uuid, vm.id) },
+          cloneId: clone.cloneId,
+          startedAt,
+        },
+        artifacts: staged,
+        commands: [...commands, ...collected.commands.map((command) => ({ ...command, argv: [...command.argv] }))],
+        toolkitManifestPath: toolkit === null ? null : toolkit.manifestPath,
+        actor: options.actor,
+        collectedAt,
+        endedAt: new Date().toISOString(),
+      },
+      signal,
+    );
+    if (!written.integrity.verified) {
+      const problem = written.integrity.problems[0];
+      throw new WorkbenchFailure(problem?.code ?? 'BUNDLE_HASH_MISMATCH', `The packed capture does not verify: ${problem?.message ?? 'unknown problem'}`, {
+        subject: written.bundlePath,
+      });
+    }
+    const keepPaths =
+      retention.hostArtifacts === 'keep'
+        ? collected.artifacts.map((artifact) => artifact.path)
+        : collected.artifacts.filter((artifact) => artifact.role === 'memory-dump' && retention.memoryDump === 'keep-on-host').map((artifact) => artifact.path);
+    if (keepPaths.length > 0) {
+      context.progress(0.93, 'Keeping artifacts on the host');
+      keptOnHost = await host.keep(request.hostId, collected.sessionDir, keepPaths, name);
+    }
+    succeeded = true;
+    const skipped = [...plan.skipped, ...collected.skipped.filter((skip) => !plan.skipped.some((planned) => planned.step === skip.step))];
+    return {
+      jobId: context.jobId,
+      bundlePath: written.bundlePath,
+      access: collected.access,
+      strategy,
+      cloneId: clone.cloneId,
+      artifacts: written.artifacts,
+      skipped,
+      failed: collected.failed,
+      processCount: written.processCount,
+      findingCount: written.findingCount,
+      verified: written.integrity.verified,
+      keptOnHost,
+    };
+  } finally {
+    await rm(stagingDir, { recursive: true, force: true });
+    // Only the packed .civic stays; a half-written folder is never left looking like a capture.
+    await rm(join(options.caseDir, name), { recursive: true, force: true }).catch(() => undefined);
+    // The clone goes whatever happened: its own signal, so a cancelled capture still tears it down.
+    context.progress(0.95, `Destroying clone ${clone.cloneId}`);
+    const teardown = new AbortController();
+    try {
+      await helper('destroy', { cloneId: clone.cloneId }, { ...band(context, 'destroy', 0.95, 0.99, (step) => `Destroying the clone (${step})`), signal: teardown.signal });
+    } catch (error) {
+      log.error(`destroying clone ${clone.cloneId} on ${facts.label} failed (${toWorkbenchError(error).code}); session ${sessionDir}`);
+      // A failure here must not hide the capture's own error; when the capture succeeded, it is the error.
+      if (succeeded) throw error;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import { posix } from 'node:path';
+import { WorkbenchFailure } from '../errors';
+import { helperArgv, runHelperJob, type HelperHostAccess, type HelperJobOptions, type HelperVerb } from '../helper-client/helper-job';
+import { createHostSettingsStore } from '../sessions/host-settings';
+import type { SshService } from '../ssh/ssh-service';
+import { downloadVerified } from './artifact-download';
+import type { CaptureHost } from './capture-host';
+import { knownHostFingerprint, knownHostsFiles } from './host-key-fingerprint';
+import { uploadToolkit } from './host-toolkit';
+import { openSftpSession, sftpCall } from './sftp-session';
+
+/** What the SSH-backed capture host is built from. */
+export interface SshCaptureHostDeps {
+  readonly ssh: SshService;
+  readonly homeDir: string;
+  readonly appDataDir: string;
+  readonly helperJob?: HelperJobOptions;
+}
+
+/** Where kept artifacts go on the host, relative to the login's home. */
+export const hostKeptRoot = '.cache/civic-workbench/kept';
+
+/** The capture host over the app's SSH connections and the deployed helper. */
+export function createSshCaptureHost(deps: SshCaptureHostDeps): CaptureHost {
+  const { ssh } = deps;
+  const settings = createHostSettingsStore(deps.appDataDir);
+  const helperDirs = new Map<string, string>();
+
+  const helperDir = async (hostId: string, signal: AbortSignal): Promise<string> => {
+    const known = helperDirs.get(hostId);
+    if (known !== undefined) return known;
+    const deployment = await ssh.deployHelper(hostId, signal);
+    helperDirs.set(hostId, deployment.remoteDir);
+    return deployment.remoteDir;
+  };
+  const access: HelperHostAccess = {
+    runPrivileged: (hostId, argv, options) => ssh.runPrivileged(hostId, argv, options),
+    helperDir,
+    async reconnect(hostId, signal) {
+      await ssh.connect(hostId, signal);
+    },
+  };
+
+  return {
+    async facts(hostId) {
+      const host = await ssh.hosts.get(hostId);
+      const label = `${host.user}@${host.hostName}:${host.port}`;
+      const fingerprint = await knownHostFingerprint(knownHostsFiles(deps.homeDir, deps.appDataDir), host.hostName, host.port);
+      if (fingerprint === null) {
+        throw new WorkbenchFailure('HOST_KEY_UNKNOWN', `No known_hosts file lists ${label}, so the capture cannot record its host key.`, {
+          subject: label,
+          hint: 'Connect to the host once and accept its key, then start the capture again.',
+        });
+      }
+      return { label, name: host.alias, hostKeySha256: fingerprint };
+    },
+    async connect(hostId, signal) {
+      await ssh.connect(hostId, signal);
+    },
+    async deployHelper(hostId, signal) {
+      const deployment = await ssh.deployHelper(hostId, signal);
+      helperDirs.set(hostId, deployment.remoteDir);
+      return deployment.hello.helperVersion;
+    },
+    async runHelper(hostId, verb, args, context) {
+      const host = await ssh.hosts.get(hostId);
+      const { qmpDirs } = await settings.get(hostId);
+      const dir = await helperDir(hostId, context.signal);
+      // `collect` is a verb of the protocol the shared HelperVerb union does not list yet.
+      const helperVerb = verb as HelperVerb;
+      const startedAt = new Date().toISOString();
+      const request = { hostId, hostLabel: `${host.user}@${host.hostName}:${host.port}`, verb: helperVerb, args, qmpDirs };
+      const payload = await runHelperJob(access, request, context, deps.helperJob);
+      return { payload, command: { argv: helperArgv(dir, request), exitCode: 0, startedAt, endedAt: new Date().toISOString() } };
+    },
+    async uploadToolkit(hostId, toolkit, signal) {
+      const connection = await ssh.connect(hostId, signal);
+      return uploadToolkit({ connection, run: (argv, options) => ssh.run(hostId, argv, options) }, toolkit, signal);
+    },
+    async download(hostId, remotePath, localPath, expected, options) {
+      await downloadVerified(async () => openSftpSession(await ssh.connect(hostId, options.signal)), remotePath, localPath, expected, options);
+    },
+    async keep(hostId, sessionDir, paths, keptName) {
+      const connection = await ssh.connect(hostId);
+      const sftp = await openSftpSession(connection);
+      let home: string;
+      try {
+        home = await sftpCall<string>((callback) => sftp.realpath('.', callback));
+      } finally {
+        sftp.end();
+      }
+      const target = posix.join(home, hostKeptRoot, keptName);
+      for (const path of paths) {
+        const destination = posix.join(target, path);
+        const result = await ssh.runPrivileged(hostId, ['sh', '-c', 'mkdir -p -m 700 -- "$(dirname -- "$2")" && cp -p -- "$1" "$2"', 'civic-keep', posix.join(sessionDir, path), destination], {
+          maxOutputBytes: 4096,
+        });
+        if (result.exitCode !== 0) {
+          throw new WorkbenchFailure('HELPER_FAILED', `Could not keep ${path} on ${connection.label}.`, { subject: destination });
+        }
+      }
+      return target;
+    },
+  };
+}
