@@ -92,3 +92,13 @@ export async function readArtifactWindow(capturePath: string, artifacts: readonl
   }
   return { path, size: artifact.size, offset: start, kind: 'hex', text: hexDump(bytes, start), truncated };
 }
+
+/** The first `maxBytes` of an artifact listed in the manifest, for parsing in main (metrics). */
+export async function readArtifactHead(capturePath: string, artifact: ArtifactRecord, maxBytes: number): Promise<Uint8Array> {
+  const source = await openSource(capturePath);
+  try {
+    return await readRange(source, artifact.path, 0, Math.min(maxBytes, artifact.size));
+  } finally {
+    await source.close();
+  }
+}

@@ -1,4 +1,5 @@
 import type { CaptureFacts, ProcessRow, SocketRecord, TimelineBucket } from '../../preload/api';
+import type { MetricSeries } from './metrics-series';
 import { isListeningSocket } from './process-index';
 
 /** Bars of the process start histogram. */
@@ -38,7 +39,12 @@ export function processStartBuckets(processes: readonly ProcessRow[], captureEnd
 }
 
 /** Facts for the filters, the timeline and the sockets view. */
-export function captureFacts(processes: readonly ProcessRow[], sockets: readonly SocketRecord[], captureEnd: string): CaptureFacts {
+export function captureFacts(
+  processes: readonly ProcessRow[],
+  sockets: readonly SocketRecord[],
+  captureEnd: string,
+  metrics: readonly MetricSeries[] = [],
+): CaptureFacts {
   const users = [...new Set(processes.map((process) => process.user))].sort();
   const starts = processStartBuckets(processes, captureEnd);
   return {
@@ -47,7 +53,6 @@ export function captureFacts(processes: readonly ProcessRow[], sockets: readonly
     socketCount: sockets.length,
     processStarts: starts.buckets,
     unknownStarts: starts.unknown,
-    // The bundle format has no metrics artifact yet; the view says so.
-    metrics: [],
+    metrics,
   };
 }

@@ -5,13 +5,23 @@ import { toGuestText } from '../captures/guest-text';
 import { ancestorsOf, type ProcessIndex } from './process-index';
 import { environmentEntries, redactArgvTexts } from './secret-redaction';
 
-/** Evidence kinds the bundle format can hold per process; those without an artifact show as "not collected". */
-export const PER_PROCESS_EVIDENCE = ['open files', 'anonymous executable mappings', 'backtraces', 'kernel stack', 'syscall profile', 'core dump'] as const;
+/** Per-process evidence kinds, with the artifact role that carries each (none yet for the first two). */
+export const PER_PROCESS_EVIDENCE: readonly { readonly kind: string; readonly role?: string }[] = [
+  { kind: 'open files' },
+  { kind: 'anonymous executable mappings' },
+  { kind: 'backtraces', role: 'backtraces' },
+  { kind: 'kernel stack', role: 'kernel-stacks' },
+  { kind: 'syscall profile', role: 'syscalls' },
+  { kind: 'core dump', role: 'core-dump' },
+];
 
-// Artifacts about one process name it in their path, e.g. artifacts/core/4711.core.
+const evidenceRoles = new Set(PER_PROCESS_EVIDENCE.flatMap((evidence) => (evidence.role ? [evidence.role] : [])));
+
+// Artifacts about one process name its pid in their path, e.g. artifacts/core/4711.core or
+// artifacts/backtraces/pid-4711.txt.
 function artifactsAbout(pid: number, artifacts: readonly ArtifactRecord[]): ArtifactRecord[] {
   const pattern = new RegExp(`(^|[/._-])${pid}([/._-]|$)`);
-  return artifacts.filter((artifact) => (artifact.role === 'core-dump' || artifact.role === 'file') && pattern.test(artifact.path));
+  return artifacts.filter((artifact) => artifact.role !== undefined && (evidenceRoles.has(artifact.role) || artifact.role === 'file') && pattern.test(artifact.path));
 }
 
 /** Everything the capture holds about one process; secrets in environment and argv hidden unless `revealSecrets`. */
@@ -28,7 +38,7 @@ export function processDetail(
   const original = stored[row];
   const cwd: GuestText | null = original?.cwd ? toGuestText(original.cwd) : null;
   const artifacts = artifactsAbout(pid, context.artifacts);
-  const coreDump = artifacts.some((artifact) => artifact.role === 'core-dump');
+  const collectedRoles = new Set(artifacts.map((artifact) => artifact.role));
   return {
     // Secret options on the command line are hidden like secret variables, until revealed.
     process: revealSecrets ? process : { ...process, argv: redactArgvTexts(process.argv) },
@@ -40,7 +50,7 @@ export function processDetail(
     secretsRevealed: revealSecrets,
     sockets: context.sockets.filter((socket) => socket.pid === pid),
     findings: context.findings.filter((finding) => finding.pids.includes(pid)),
-    notCollected: PER_PROCESS_EVIDENCE.filter((kind) => !(kind === 'core dump' && coreDump)),
+    notCollected: PER_PROCESS_EVIDENCE.filter((evidence) => !evidence.role || !collectedRoles.has(evidence.role)).map((evidence) => evidence.kind),
     artifacts,
   };
 }

@@ -13,9 +13,10 @@ import type {
 } from '../../preload/api';
 import type { CaptureService, OpenCapture } from '../captures/capture-service';
 import { writeFileAtomic } from '../storage/atomic-write';
-import { readArtifactWindow } from './artifact-window';
+import { readArtifactHead, readArtifactWindow } from './artifact-window';
 import { captureFacts } from './capture-facts';
 import { compareCaptures } from './capture-diff';
+import { metricsSeries, type MetricSeries } from './metrics-series';
 import { processDetail } from './process-detail';
 import { buildProcessIndex, type ProcessIndex } from './process-index';
 import { createProcessQueryCache, queryProcessWindow, type ProcessQueryCache } from './process-query';
@@ -33,11 +34,14 @@ export interface ReviewQueryDependencies {
 
 /** The review of open captures: process windows, detail, facts, triage, diff, export, artifacts. */
 export interface ReviewQueries {
-  /** Builds a capture's index and facts now (part of opening), so the first window answers at once. */
+  /**
+   * Builds a capture's index now (part of opening), so the first window answers at once, and starts
+   * loading its facts (metrics are read from the capture in the background).
+   */
   prepare(handle: string): void;
   queryProcesses(query: ProcessWindowQuery): ProcessWindow;
   processDetail(handle: string, pid: number, revealSecrets: boolean): ProcessDetailRecord;
-  facts(handle: string): CaptureFacts;
+  facts(handle: string): Promise<CaptureFacts>;
   sockets(handle: string): SocketRecord[];
   triage(handle: string): Promise<TriageRecord>;
   setTriage(handle: string, change: { readonly findingId: string; readonly state: TriageState; readonly note: string }): Promise<TriageRecord>;
@@ -50,7 +54,27 @@ interface Derived {
   readonly index: ProcessIndex;
   readonly cache: ProcessQueryCache;
   readonly sockets: SocketRecord[];
-  facts?: CaptureFacts;
+  facts?: Promise<CaptureFacts>;
+}
+
+/** Largest metrics artifact parsed for the charts. */
+export const MAX_METRICS_BYTES = 16 * 1024 * 1024;
+
+// Metrics are optional evidence: one that cannot be read leaves the charts empty, and its integrity
+// problem (if any) is already in the overview.
+async function loadMetrics(capture: OpenCapture): Promise<MetricSeries[]> {
+  const failed = new Set(capture.overview.integrity.problems.map((problem) => problem.subject));
+  const series: MetricSeries[] = [];
+  for (const artifact of capture.overview.provenance.artifacts) {
+    if (artifact.role !== 'metrics' || failed.has(artifact.path)) continue;
+    try {
+      const bytes = await readArtifactHead(capture.overview.path, artifact, MAX_METRICS_BYTES);
+      series.push(...metricsSeries(new TextDecoder().decode(bytes)));
+    } catch {
+      continue;
+    }
+  }
+  return series;
 }
 
 /** Creates the review queries; derived indexes are built on first use and dropped when a capture closes. */
@@ -74,13 +98,19 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
     return { capture, derived: entry };
   };
 
+  const facts = (handle: string): Promise<CaptureFacts> => {
+    const { capture, derived: entry } = derive(handle);
+    entry.facts ??= loadMetrics(capture).then((metrics) => captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt, metrics));
+    return entry.facts;
+  };
+
   const locations = (capture: OpenCapture) =>
     triageLocations(capture.overview.path, capture.overview.provenance.captureId, deps.appDataDir);
 
   return {
     prepare(handle) {
-      const { capture, derived: entry } = derive(handle);
-      entry.facts ??= captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt);
+      // A failure here is reported to whoever asks for the facts; nobody waits on this one.
+      facts(handle).catch(() => undefined);
     },
     queryProcesses(query) {
       const { derived: entry } = derive(query.handle);
@@ -96,11 +126,7 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
         revealSecrets,
       );
     },
-    facts(handle) {
-      const { capture, derived: entry } = derive(handle);
-      entry.facts ??= captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt);
-      return entry.facts;
-    },
+    facts,
     sockets(handle) {
       return derive(handle).derived.sockets;
     },

@@ -10,6 +10,7 @@ export function ProcessDetail({
   onClose,
   onSelectProcess,
   onRevealSecrets,
+  onOpenArtifact,
 }: {
   detail: ProcessDetailRecord;
   /** The reveal switch as the user set it (the detail follows once main answers). */
@@ -17,6 +18,7 @@ export function ProcessDetail({
   onClose: () => void;
   onSelectProcess: (pid: number) => void;
   onRevealSecrets: (reveal: boolean) => void;
+  onOpenArtifact: (path: string) => void;
 }) {
   const { process } = detail;
   const hiddenSecrets = detail.environment?.some((entry) => entry.redacted) ?? false;
@@ -154,8 +156,17 @@ export function ProcessDetail({
       <h4 className="subheading">Other evidence</h4>
       <ul className="plain-list">
         {detail.artifacts.map((artifact) => (
-          <li key={artifact.path} className="mono">
-            {artifact.role === 'core-dump' ? 'core dump' : 'artifact'}: {artifact.path} <span className="muted">({artifact.size} bytes, kept in the capture)</span>
+          <li key={artifact.path} className="mono" data-testid="detail-artifact">
+            {artifact.role ?? 'artifact'}:{' '}
+            {artifact.role === 'core-dump' ? (
+              <>
+                {artifact.path} <span className="muted">({artifact.size} bytes, kept in the capture for a debugger)</span>
+              </>
+            ) : (
+              <button type="button" className="link-button" onClick={() => onOpenArtifact(artifact.path)}>
+                {artifact.path}
+              </button>
+            )}
           </li>
         ))}
         {detail.notCollected.map((kind) => (

@@ -226,6 +226,8 @@ function ProcessesTab() {
       reveal: store.setRevealSecrets,
       resize: store.resizeColumn,
       setTriage: store.setTriage,
+      openArtifact: store.openArtifact,
+      showTab: store.showReviewTab,
     })),
   );
   const severityCounts = useMemo(() => countBySeverity(state.findings), [state.findings]);
@@ -344,6 +346,10 @@ function ProcessesTab() {
             onClose={() => void actions.selectProcess(null)}
             onSelectProcess={(pid) => void actions.selectProcess(pid)}
             onRevealSecrets={(reveal) => void actions.reveal(reveal)}
+            onOpenArtifact={(path) => {
+              actions.showTab('artifacts');
+              void actions.openArtifact(path);
+            }}
           />
         ) : (
           <section className="panel panel-hint">

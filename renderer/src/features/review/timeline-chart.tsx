@@ -72,6 +72,48 @@ export function TimelineChart({ facts, commands, captureStart, captureEnd }: { f
       </svg>
       <h4 className="subheading">Metrics</h4>
       {facts.metrics.length === 0 ? <p className="muted">Not collected in this capture.</p> : null}
+      {facts.metrics.map((series) => (
+        <MetricChart key={series.name} name={series.name} points={series.points} />
+      ))}
     </div>
+  );
+}
+
+const metricHeight = 110;
+
+/** One metric over time as a line, with its last and largest values. */
+function MetricChart({ name, points }: { name: string; points: readonly { readonly at: string; readonly value: number }[] }) {
+  const plotWidth = width - margin.left - margin.right;
+  const plotHeight = metricHeight - margin.top - margin.bottom;
+  const times = points.map((point) => Date.parse(point.at));
+  const first = Math.min(...times);
+  const span = Math.max(1, Math.max(...times) - first);
+  const max = Math.max(1, ...points.map((point) => point.value));
+  const line = points
+    .map((point, index) => {
+      const x = margin.left + (((times[index] ?? first) - first) / span) * plotWidth;
+      const y = margin.top + plotHeight - (point.value / max) * plotHeight;
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    })
+    .join(' ');
+  return (
+    <figure className="metric" data-testid="metric-chart">
+      <figcaption className="muted">
+        {name}: last {points[points.length - 1]?.value ?? 0}, peak {max}
+      </figcaption>
+      <svg className="chart" viewBox={`0 0 ${width} ${metricHeight}`} role="img" aria-label={name}>
+        <line x1={margin.left} y1={margin.top + plotHeight} x2={width - margin.right} y2={margin.top + plotHeight} className="chart-axis" />
+        <text x={margin.left - 6} y={margin.top + 8} textAnchor="end" className="chart-label">
+          {max}
+        </text>
+        <polyline className="chart-line" points={line} />
+        <text x={margin.left} y={metricHeight - 8} className="chart-label">
+          {formatTime(points[0]?.at)}
+        </text>
+        <text x={width - margin.right} y={metricHeight - 8} textAnchor="end" className="chart-label">
+          {formatTime(points[points.length - 1]?.at)}
+        </text>
+      </svg>
+    </figure>
   );
 }

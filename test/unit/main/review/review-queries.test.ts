@@ -143,11 +143,13 @@ describe('review queries on a generated capture', () => {
     await expect(queries.readArtifact(beforeHandle, 'artifacts/../manifest.json', 0)).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('buckets process starts for the timeline and lists users for the filter', () => {
-    const facts = queries.facts(beforeHandle);
+  it('buckets process starts for the timeline and lists users for the filter', async () => {
+    const facts = await queries.facts(beforeHandle);
     expect(facts.users).toEqual(expect.arrayContaining(['root', 'www-data', 'app']));
     expect(facts.processStarts.reduce((sum, bucket) => sum + bucket.count, 0) + facts.unknownStarts).toBe(before.processCount);
     expect(facts.listeningCount).toBeGreaterThanOrEqual(1);
+    // This capture has no metrics artifact.
+    expect(facts.metrics).toEqual([]);
   });
 
   it('drops derived state when the capture closes', async () => {
