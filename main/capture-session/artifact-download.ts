@@ -1,8 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { SFTPWrapper } from 'ssh2';
 import { WorkbenchFailure, throwIfAborted, toWorkbenchError } from '../errors';
 import { createLogger } from '../logging/logger';
@@ -62,20 +59,19 @@ export async function downloadVerified(
     let sftp: SFTPWrapper | undefined;
     try {
       sftp = await openSftp();
-      let written = offset;
-      const counter = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
+      // Each chunk is awaited onto disk, so after a break the file's length is exactly what arrived.
+      const handle = await open(localPath, offset === 0 ? 'w' : 'a', 0o600);
+      try {
+        let written = offset;
+        for await (const chunk of sftp.createReadStream(remotePath, { start: offset }) as AsyncIterable<Buffer>) {
+          throwIfAborted(options.signal);
+          for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
           written += chunk.length;
           options.onBytes?.(written);
-          done(null, chunk);
-        },
-      });
-      await pipeline(
-        sftp.createReadStream(remotePath, { start: offset }),
-        counter,
-        createWriteStream(localPath, { flags: offset === 0 ? 'w' : 'a', mode: 0o600 }),
-        ...(options.signal === undefined ? [] : [{ signal: options.signal }]),
-      );
+        }
+      } finally {
+        await handle.close();
+      }
       if ((await localSize(localPath)) < expected.size) {
         throw new WorkbenchFailure('BUNDLE_SIZE_MISMATCH', `${remotePath} on the host is shorter than the helper reported.`, { subject: remotePath });
       }
