@@ -104,10 +104,12 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
 
   context.progress(0.05, 'Finding the VM');
   const list = parseOrFail(listSchema, await helper('list', { libvirt: true }, band(context, 'list', 0.05, 0.07, () => 'Finding the VM')), 'list', facts.label);
-  const vm = list.vms.find((candidate) => candidate.id === request.vmId);
-  if (vm === undefined) throw new WorkbenchFailure('NOT_FOUND', `${facts.label} has no VM ${request.vmId}.`, { subject: request.vmId });
+  // A VM is named by its reference, or by its name when exactly one VM has it (the CLI's `civic collect lab web`).
+  const byName = list.vms.filter((candidate) => candidate.name === request.vmId);
+  const vm = list.vms.find((candidate) => candidate.id === request.vmId) ?? (byName.length === 1 ? byName[0] : undefined);
+  if (vm === undefined) throw new WorkbenchFailure('NOT_FOUND', `${facts.label} has no VM ${request.vmId}.`, { subject: request.vmId, hint: 'List the VMs with `civic vms <host>` or refresh the VM list.' });
   if (!vm.cloneable) {
-    throw new WorkbenchFailure('VM_NOT_CLONEABLE', `${vm.name ?? vm.id} cannot be cloned: ${vm.reasons.join(' ')}`, { subject: request.vmId });
+    throw new WorkbenchFailure('VM_NOT_CLONEABLE', `${vm.name ?? vm.id} cannot be cloned: ${vm.reasons.join(' ')}`, { subject: vm.id });
   }
   const vmName = vm.name ?? vm.id;
 
@@ -133,7 +135,7 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
   let strategy = 'unknown';
   const clonePayload = await helper(
     'clone',
-    { vm: request.vmId },
+    { vm: vm.id },
     band(context, 'clone', 0.15, 0.35, (step, message) => {
       if (step === 'plan' && message !== undefined) {
         const match = /\b(background-snapshot|precopy)\b/.exec(message);

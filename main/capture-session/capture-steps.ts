@@ -72,10 +72,22 @@ export function helperCollectSteps(steps: readonly CaptureStep[]): Record<string
   return out;
 }
 
-/** Parses `--steps a,b,c` and `--pids 1,2` of the CLI into steps; pids go to every per-process step. */
-export function stepsFromList(names: readonly string[], pids: readonly number[]): CaptureStep[] {
-  const perProcess = new Set(['backtraces', 'kernel-stacks', 'core-dump', 'syscalls']);
-  return names.map((name) => (perProcess.has(name) ? { id: name as CaptureStepId, pids } : { id: name as CaptureStepId }));
+/**
+ * Steps from the CLI's `--steps a,b,c` and `--pids 1,2`: the pids go to every per-process step.
+ *
+ * Returns a message instead when a name is not a step.
+ */
+export function stepsFromList(names: readonly string[], pids: readonly number[]): CaptureStep[] | string {
+  const perProcess = new Set<CaptureStepId>(['backtraces', 'kernel-stacks', 'core-dump', 'syscalls']);
+  const steps: CaptureStep[] = [];
+  for (const name of names) {
+    const id = captureStepIds.find((candidate) => candidate === name);
+    if (id === undefined) return `unknown step "${name}" (steps: ${captureStepIds.join(', ')})`;
+    if (perProcess.has(id) && pids.length === 0) return `step ${id} needs --pids`;
+    if (id === 'command') return 'the command step is not available from --steps';
+    steps.push(perProcess.has(id) ? { id, pids } : { id });
+  }
+  return steps;
 }
 
 /** Every step id, for validation. */

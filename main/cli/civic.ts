@@ -1,4 +1,5 @@
 import type { CliIo } from './commands/cli-io';
+import { collectCommand } from './commands/collect-command';
 import { hostsCommand } from './commands/hosts-command';
 import { summaryCommand } from './commands/summary';
 import { verifyCommand } from './commands/verify';
@@ -15,6 +16,7 @@ commands:
   serve [--port N]            run the workbench in a browser on 127.0.0.1 (web mode)
   hosts list|add|remove|test  KVM hosts: the inventory and a connection check
   vms <host>                  what a host can do and its VMs (helper probe + list)
+  collect <host> <vm>         capture a VM through a live clone into a verified .civic
 `;
 
 const commands: Record<string, (args: readonly string[], io: CliIo) => Promise<number>> = {
@@ -23,6 +25,7 @@ const commands: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   serve: serveCommand,
   hosts: (args, io) => hostsCommand(args, io),
   vms: (args, io) => vmsCommand(args, io),
+  collect: (args, io) => collectCommand(args, io),
 };
 
 /** Runs the CLI with the given arguments and returns the exit code. */
