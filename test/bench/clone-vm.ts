@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureImage } from '../lab/image-build';
@@ -10,6 +11,41 @@ import { guestShell, withQga } from '../lab/qga-client';
 import { withQmp } from '../lab/qmp-client';
 import { runCommand } from '../lab/run-command';
 import { guestCommandLine, LAB_MACHINE_TYPE } from '../lab/vm-catalog';
+
+/**
+ * Registers a synchronous cleanup to run if the bench is stopped by SIGINT, SIGTERM or SIGHUP
+ * (Node would otherwise exit at once and leave QEMUs running). Returns the function that unregisters it.
+ */
+export function cleanUpOnInterrupt(cleanup: () => void): () => void {
+  installInterruptHandlers();
+  interruptCleanups.push(cleanup);
+  return () => {
+    const index = interruptCleanups.indexOf(cleanup);
+    if (index >= 0) interruptCleanups.splice(index, 1);
+  };
+}
+
+const interruptCleanups: (() => void)[] = [];
+let interruptHandlersInstalled = false;
+
+function installInterruptHandlers(): void {
+  if (interruptHandlersInstalled) return;
+  interruptHandlersInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}, stopping every process it started\n`);
+      // Newest first: helper and clone processes, then the VMs, then their folders.
+      for (const cleanup of interruptCleanups.splice(0).reverse()) {
+        try {
+          cleanup();
+        } catch {
+          // Keep going: the remaining cleanups matter more than this one's failure.
+        }
+      }
+      process.exit(128 + constants.signals[signal]);
+    });
+  }
+}
 
 /** Kernel and initramfs of a lab guest image. */
 export interface GuestImage {
@@ -48,6 +84,13 @@ export interface IncomingVm extends VmProcess {
   readonly pid: number;
 }
 
+/** A booted source: the VM, its process, and the call that drops its folder from the interrupt cleanup once removed. */
+export interface BootedSource {
+  readonly vm: CloneSourceVm;
+  readonly process: VmProcess;
+  readonly forgetWorkDir: () => void;
+}
+
 const MiB = 1024 * 1024;
 const BOOT_TIMEOUT_MS = 300_000;
 const READY_MARKER = 'civic-lab: ready';
@@ -79,9 +122,10 @@ export async function findOrBuildLabImage(log: (line: string) => void): Promise<
  * Devices and machine type match the lab VMs, so the helper's clone (or a plain `-incoming` QEMU with
  * the same argv) accepts its migration stream. On any failure the VM is stopped and its folder removed.
  */
-export async function bootCloneSource(image: GuestImage, memoryMiB: number): Promise<{ readonly vm: CloneSourceVm; readonly process: VmProcess }> {
+export async function bootCloneSource(image: GuestImage, memoryMiB: number): Promise<BootedSource> {
   // Short absolute path: unix sockets under the helper root are limited to 107 bytes.
   const workDir = await mkdtemp('/tmp/cwb-');
+  const forgetWorkDir = cleanUpOnInterrupt(() => rmSync(workDir, { recursive: true, force: true }));
   let started: VmProcess | null = null;
   try {
     const qmpDir = join(workDir, 'qmp');
@@ -102,10 +146,11 @@ export async function bootCloneSource(image: GuestImage, memoryMiB: number): Pro
     const pid = started.child.pid!;
     await waitForGuest(started, qgaSocketPath, consolePath);
     const vm: CloneSourceVm = { memoryMiB, workDir, qmpDir, qmpSocketPath, qgaSocketPath, vmId: `qmp:${qmpSocketPath}`, pid, argv, diskPath };
-    return { vm, process: started };
+    return { vm, process: started, forgetWorkDir };
   } catch (error) {
     if (started) await stopVm(started);
     await rm(workDir, { recursive: true, force: true });
+    forgetWorkDir();
     throw error;
   }
 }
@@ -236,10 +281,11 @@ function startQemu(argv: readonly string[], logPath: string): VmProcess {
   const log = openSync(logPath, 'a');
   try {
     const child = spawn('qemu-system-x86_64', [...argv], { stdio: ['ignore', log, log] });
+    const forget = cleanUpOnInterrupt(() => child.kill('SIGKILL'));
     const exited = new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.once('error', () => resolve());
-    });
+    }).then(forget);
     if (child.pid === undefined) throw new LabError('cannot start qemu-system-x86_64', `see ${logPath}`);
     return { child, exited, logPath };
   } finally {

@@ -1,14 +1,16 @@
-import { readdirSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabError } from '../lab/lab-error';
 import { REPOSITORY_ROOT } from '../lab/lab-paths';
 import { withQmp, type QmpClient } from '../lab/qmp-client';
-import { runCommand } from '../lab/run-command';
 import { median, type BenchRow, type BenchSection } from './bench-table';
 import {
   bootCloneSource,
+  cleanUpOnInterrupt,
   findOrBuildLabImage,
   rssMiB,
   startIncomingVm,
@@ -95,7 +97,7 @@ export async function benchClone(sizes: readonly CloneBenchSize[] = DEFAULT_CLON
       'Values are median (min to max). Source pause and clone activation are the helper\'s own measures. Baseline: a plain ' +
       'QMP `migrate` of the same VM to a second QEMU started with `-incoming` (max-bandwidth raised to 10 GiB/s as the ' +
       'helper does), downtime and total time as QEMU reports them, activation from the source\'s STOP event to the ' +
-      'destination\'s RESUME event. Everything runs under TCG (no usable KVM here) on 2 cores shared with other work: ' +
+      'destination\'s RESUME event; the destination is then stopped and the source, left in `postmigrate`, continued. Everything runs under TCG (no usable KVM here) on 2 cores shared with other work: ' +
       'guest memory is slower to touch and the vCPU competes with the migration thread, so absolute numbers are far ' +
       'above what KVM gives; compare strategies with each other and with the baseline.',
     rows,
@@ -107,6 +109,7 @@ async function benchOneSize(image: GuestImage, size: CloneBenchSize): Promise<Be
   const booted = await bootCloneSource(image, size.memoryMiB);
   const vm = booted.vm;
   const root = join(vm.workDir, 'root');
+  const forgetClones = cleanUpOnInterrupt(() => killClonesUnder(root));
   try {
     const ballastMiB = await startMemoryWorkload(vm);
     log(`${size.memoryMiB} MiB source running, ballast ${ballastMiB} MiB`);
@@ -136,8 +139,10 @@ async function benchOneSize(image: GuestImage, size: CloneBenchSize): Promise<Be
     return sizeRows(size, ballastMiB, clones, migrations);
   } finally {
     await cleanUp(vm, root);
+    forgetClones();
     await stopVm(booted.process);
     await rm(vm.workDir, { recursive: true, force: true });
+    booted.forgetWorkDir();
   }
 }
 
@@ -184,10 +189,7 @@ async function cloneAndDestroy(vm: CloneSourceVm, root: string, strategy: Strate
 
 /** Runs the real helper to its end; returns the result payload or throws its error line. */
 async function runHelper(vm: CloneSourceVm, root: string, verb: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const run = await runCommand(HELPER, [verb, '--root', root, '--qmp-dir', vm.qmpDir, '--json-args', JSON.stringify(args)], {
-    allowFailure: true,
-    timeoutMs: HELPER_TIMEOUT_MS,
-  });
+  const run = await runHelperProcess([verb, '--root', root, '--qmp-dir', vm.qmpDir, '--json-args', JSON.stringify(args)]);
   const messages = run.stdout
     .split('\n')
     .filter((line) => line.trim())
@@ -199,6 +201,31 @@ async function runHelper(vm: CloneSourceVm, root: string, verb: string, args: Re
     `helper ${verb} failed: ${error ? `${error.code}: ${error.message}` : `exit ${run.code} without a result`}`,
     (error?.detail ? JSON.stringify(error.detail).slice(0, 2000) : '') || run.stderr.trim().slice(-2000),
   );
+}
+
+/** Spawns the helper; stdin stays open so a run past the timeout can be sent a cancel line. */
+function runHelperProcess(args: readonly string[]): Promise<{ readonly code: number; readonly stdout: string; readonly stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(HELPER, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Interrupted mid-run, the helper is killed outright; the clones it started are killed by PID after it.
+    const forget = cleanUpOnInterrupt(() => child.kill('SIGKILL'));
+    const timer = setTimeout(() => child.stdin.write('{"type":"cancel"}\n'), HELPER_TIMEOUT_MS);
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    child.stdin.on('error', () => undefined);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      forget();
+      reject(new LabError(`cannot run ${HELPER}: ${error.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      forget();
+      resolve({ code: code ?? 128 + (signal ? constants.signals[signal] : 0), stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') });
+    });
+  });
 }
 
 /**
@@ -328,7 +355,7 @@ async function verifyClean(vm: CloneSourceVm, root: string, pristine: SourceFact
   if (JSON.stringify(facts) !== JSON.stringify(pristine)) {
     throw new LabError('the source changed', `before ${JSON.stringify(pristine)}, after ${JSON.stringify(facts)}`);
   }
-  const clones = await cloneProcessesUnder(root);
+  const clones = cloneProcessesUnder(root);
   if (clones.length) throw new LabError(`clone QEMU left running: ${clones.join(', ')}`);
   const left = sessionEntries(root);
   if (left.length) throw new LabError(`left under the helper root: ${left.join(', ')}`);
@@ -344,13 +371,13 @@ function sessionEntries(root: string): string[] {
 }
 
 /** PIDs of live processes whose argv names a `-pidfile` under the root: the helper's clone QEMUs. */
-async function cloneProcessesUnder(root: string): Promise<number[]> {
+function cloneProcessesUnder(root: string): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let argv: string[];
     try {
-      argv = (await readFile(`/proc/${name}/cmdline`, 'utf8')).split('\0');
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
     } catch {
       continue;
     }
@@ -360,19 +387,9 @@ async function cloneProcessesUnder(root: string): Promise<number[]> {
   return found;
 }
 
-/**
- * Leaves nothing behind after an error: the helper's `recover` undoes any session it journaled, and
- * a clone QEMU it could not stop is killed by PID.
- */
-async function cleanUp(vm: CloneSourceVm, root: string): Promise<void> {
-  if (sessionEntries(root).length) {
-    try {
-      await runHelper(vm, root, 'recover', {});
-    } catch (error) {
-      log(`recover failed: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  for (const pid of await cloneProcessesUnder(root)) {
+/** SIGKILLs, by PID, every clone QEMU the helper started under the root. */
+function killClonesUnder(root: string): void {
+  for (const pid of cloneProcessesUnder(root)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -381,11 +398,29 @@ async function cleanUp(vm: CloneSourceVm, root: string): Promise<void> {
   }
 }
 
+/**
+ * Leaves nothing behind after an error: the helper's `recover` undoes any session it journaled, and
+ * a clone QEMU it could not stop is killed by PID.
+ */
+async function cleanUp(vm: CloneSourceVm, root: string): Promise<void> {
+  if (sessionEntries(root).length) {
+    log(`left under ${root}: ${sessionEntries(root).join(', ')}; running the helper's recover`);
+    try {
+      await runHelper(vm, root, 'recover', {});
+    } catch (error) {
+      log(`recover failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  killClonesUnder(root);
+}
+
 function spread(values: readonly number[], format: (value: number) => string): string {
   if (values.length === 0) return 'no runs';
   const middle = format(median(values));
-  if (values.length === 1) return middle;
-  return `${middle} (${format(Math.min(...values))} to ${format(Math.max(...values))})`;
+  const low = format(Math.min(...values));
+  const high = format(Math.max(...values));
+  if (low === high) return middle;
+  return `${middle} (${low} to ${high})`;
 }
 
 function formatMs(value: number): string {
