@@ -291,6 +291,11 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
   await writer.addArtifact({ path: 'artifacts/sockets.json', mediaType: 'application/json', role: 'sockets' }, json({ schemaVersion: 1, capturedAt: CAPTURE_START, sockets }));
   await writer.addArtifact({ path: 'artifacts/findings.json', mediaType: 'application/json', role: 'findings' }, json({ schemaVersion: 1, generatedAt: CAPTURE_END, findings }));
   await writer.addArtifact({ path: 'artifacts/helper.log', mediaType: 'text/plain', role: 'log' }, `${CAPTURE_START} INFO capture of big-web\n${hostileCorpus.slice(0, 30).join('\n')}\n`);
+  await writer.addArtifact({ path: 'artifacts/metrics.jsonl', mediaType: 'application/x-ndjson', role: 'metrics' }, metricsLines(Date.parse(CAPTURE_START) / 1000, random));
+  await writer.addArtifact(
+    { path: `artifacts/backtraces/${BACKDOOR_PID}.txt`, mediaType: 'text/plain', role: 'backtraces' },
+    `Thread 1 (LWP ${BACKDOOR_PID}):\n#0  0x00007f0000001000 in accept () from /lib/libc.so.6\n#1  0x0000000000401234 in main ()\n${hostileCorpus.slice(20, 24).join('\n')}\n`,
+  );
   await writer.addArtifact({ path: 'artifacts/memory.elf', mediaType: 'application/octet-stream', role: 'memory-dump' }, new Uint8Array(4096).fill(0x41));
   writer.recordCommand({ argv: ['civic-helper', 'clone', '--vm', 'big-web'], exitCode: 0, startedAt: CAPTURE_START, endedAt: '2026-05-02T12:00:05.000Z' });
   writer.recordCommand({ argv: ['civic-helper', 'collect', 'processes'], exitCode: 0, startedAt: '2026-05-02T12:00:06.000Z', endedAt: '2026-05-02T12:01:00.000Z' });
@@ -307,4 +312,30 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
     removedPid: REMOVED_PID,
     secretValue: SECRET,
   };
+}
+
+/** Metrics samples as the helper writes them (JSON lines of /proc counters), one every 10 s. */
+function metricsLines(startSeconds: number, random: () => number): string {
+  let busy = 0;
+  let idle = 0;
+  let received = 0;
+  let sectors = 0;
+  const lines: string[] = [];
+  for (let index = 0; index < 24; index += 1) {
+    busy += Math.floor(200 + random() * 600);
+    idle += 1000;
+    received += Math.floor(random() * 5_000_000);
+    sectors += Math.floor(random() * 20_000);
+    lines.push(
+      JSON.stringify({
+        time: startSeconds + index * 10,
+        uptimeSeconds: 100_000 + index * 10,
+        cpu: { cpu: { user: busy, nice: 0, system: 0, idle, iowait: 0, irq: 0, softirq: 0, steal: 0 } },
+        memory: { MemTotal: 8 * 1024 ** 3, MemAvailable: Math.floor((3 + random()) * 1024 ** 3) },
+        net: { lo: { rxBytes: 1, txBytes: 1 }, eth0: { rxBytes: received, txBytes: Math.floor(received / 3) } },
+        disk: { vda: { sectorsRead: sectors, sectorsWritten: Math.floor(sectors / 2) } },
+      }),
+    );
+  }
+  return lines.join('\n') + '\n';
 }

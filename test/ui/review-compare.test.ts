@@ -61,13 +61,19 @@ describe('review tabs in the browser', () => {
     expect(sidecar.entries).toEqual([expect.objectContaining({ findingId: 'F-001', state: 'confirmed' })]);
   });
 
-  it('lists sockets linked to their processes', async () => {
+  it('lists sockets linked to their processes, and the detail links the process backtrace', async () => {
     const { page } = workbench;
     await page.getByTestId('tab-sockets').click();
     const listener = page.locator('[data-testid="socket-row"][data-port="31337"]');
     await listener.waitFor();
     await listener.getByRole('button').click();
     await expect.poll(() => page.getByTestId('process-detail').textContent()).toContain(`pid ${before.backdoorPid}`);
+    const backtrace = page.getByTestId('detail-artifact');
+    expect(await backtrace.textContent()).toContain(`artifacts/backtraces/${before.backdoorPid}.txt`);
+    expect(await page.getByTestId('process-detail').textContent()).not.toContain('backtraces: not collected');
+    await backtrace.getByRole('button').click();
+    await expect.poll(() => page.getByTestId('artifact-text').textContent()).toContain(`Thread 1 (LWP ${before.backdoorPid})`);
+    expect(await page.evaluate(() => document.querySelector('.review')?.querySelectorAll('script, img, iframe, a[href]').length)).toBe(0);
   });
 
   it('resizes a column by dragging its edge, rows following the header', async () => {
@@ -93,6 +99,9 @@ describe('review tabs in the browser', () => {
     await page.getByTestId('tab-timeline').click();
     await expect.poll(() => page.locator('[data-testid="timeline"] rect.chart-bar').count()).toBeGreaterThan(10);
     expect(await page.locator('[data-testid="timeline"] rect.chart-step').count()).toBe(3);
+    expect(await page.getByTestId('metric-chart').locator('figcaption').allTextContents()).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^CPU busy \(%\): last \d/), expect.stringMatching(/^Memory used \(MiB\)/)]),
+    );
     await page.getByTestId('tab-provenance').click();
     const commands = await page.getByTestId('commands-table').textContent();
     expect(commands).toContain('civic-helper clone --vm big-web');

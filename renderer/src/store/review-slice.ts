@@ -105,8 +105,11 @@ const initialReview = {
 /** Creates the review slice over the contract. */
 export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> {
   return (set, get) => {
-    // Answers to older queries are dropped: typing fast must not let a slow answer replace a newer one.
-    let querySequence = 0;
+    // Each change of the view (search, filters, sort, collapse) gets a number; windows asked for an
+    // older view are dropped, so typing fast cannot let a slow answer replace a newer one. Windows of
+    // the same view may arrive in any order: each is valid, and the table asks again if one does not
+    // cover what is visible.
+    let viewSequence = 0;
     let detailSequence = 0;
 
     const handle = (): string | null => get().overview?.handle ?? null;
@@ -116,7 +119,7 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
     const query = async (offset: number, view: ProcessView = get().processView): Promise<ProcessWindow | null> => {
       const current = handle();
       if (current === null) return null;
-      const sequence = ++querySequence;
+      const sequence = viewSequence;
       const selectedPid = get().selectedPid;
       const result = await api.queryProcesses({
         handle: current,
@@ -125,18 +128,25 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
         limit: WINDOW_ROWS,
         ...(selectedPid === null ? {} : { locatePid: selectedPid }),
       });
-      if (sequence !== querySequence || handle() !== current) return null;
+      if (sequence !== viewSequence || handle() !== current) return null;
       if (!result.ok) {
         fail(result.error);
         return null;
       }
-      set({ processWindow: result.value, cursorIndex: result.value.locatedIndex });
+      // Where the selection sits is only known for the pid this window was asked about.
+      if (get().selectedPid === selectedPid) set({ processWindow: result.value, cursorIndex: result.value.locatedIndex });
+      else set({ processWindow: result.value });
       return result.value;
+    };
+
+    const setView = (view: ProcessView): void => {
+      viewSequence++;
+      set({ processView: view });
     };
 
     /** Applies a new view and asks for its first window (from the top when the rows change). */
     const applyView = (view: ProcessView, keepOffset: boolean): void => {
-      set({ processView: view });
+      setView(view);
       void query(keepOffset ? (get().processWindow?.offset ?? 0) : 0, view);
     };
 
@@ -161,6 +171,7 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
       async startReview() {
         const current = handle();
         if (current === null) return;
+        viewSequence++;
         set({ ...initialReview });
         const [, facts, triage] = await Promise.all([query(0, defaultProcessView), api.getCaptureFacts({ handle: current }), api.getTriage({ handle: current })]);
         if (handle() !== current) return;
@@ -170,7 +181,7 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
       },
 
       resetReview() {
-        querySequence++;
+        viewSequence++;
         detailSequence++;
         set({ ...initialReview });
       },
@@ -220,12 +231,13 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
         if (!detail) return;
         // Make the process visible: open its ancestors; if the search or filters hide it, drop them.
         let view = expandAll(get().processView, detail.ancestors);
+        if (view !== get().processView) setView(view);
         let located = await query(windowOffsetFor(get().cursorIndex ?? 0), view);
         if (located && located.locatedIndex === null && isNarrowed(view)) {
           view = { ...view, search: '', filters: {} };
+          setView(view);
           located = await query(0, view);
         }
-        set({ processView: view });
         if (located?.locatedIndex !== null && located?.locatedIndex !== undefined && !windowCovers(located, located.locatedIndex, located.locatedIndex)) {
           await query(windowOffsetFor(located.locatedIndex), view);
         }
@@ -249,8 +261,14 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
         const move = treeMove(get().processWindow, get().cursorIndex, key);
         if (move.kind === 'toggle') get().toggleBranch(move.pid);
         if (move.kind !== 'move') return;
-        await get().loadProcessRange(move.index, move.index);
-        await get().selectRow(move.index);
+        // Use the window fetched for the target row: another window (for the rows on screen) may
+        // arrive meanwhile and become the current one.
+        let window = get().processWindow;
+        if (!windowCovers(window, move.index, move.index)) window = await query(windowOffsetFor(move.index));
+        const row = rowAt(window, move.index);
+        if (!row) return;
+        set({ selectedPid: row.process.pid, cursorIndex: move.index });
+        await loadDetail(row.process.pid, get().revealSecrets);
       },
 
       async setRevealSecrets(reveal) {

@@ -56,9 +56,11 @@ export function ProcessTable({
   const first = items[0]?.index ?? 0;
   const last = items[items.length - 1]?.index ?? 0;
 
+  // Runs again when a window arrives: an answer to an older request may not cover what is visible now.
+  const windowOffset = window?.offset ?? -1;
   useEffect(() => {
     if (total > 0) onRange(first, last);
-  }, [first, last, total, onRange]);
+  }, [first, last, total, windowOffset, onRange]);
 
   useEffect(() => {
     if (cursorIndex !== null) virtualizer.scrollToIndex(cursorIndex, { align: 'auto' });

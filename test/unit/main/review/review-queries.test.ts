@@ -148,8 +148,15 @@ describe('review queries on a generated capture', () => {
     expect(facts.users).toEqual(expect.arrayContaining(['root', 'www-data', 'app']));
     expect(facts.processStarts.reduce((sum, bucket) => sum + bucket.count, 0) + facts.unknownStarts).toBe(before.processCount);
     expect(facts.listeningCount).toBeGreaterThanOrEqual(1);
-    // This capture has no metrics artifact.
-    expect(facts.metrics).toEqual([]);
+    expect(facts.metrics.map((series) => series.name)).toEqual([
+      'CPU busy (%)',
+      'Memory used (MiB)',
+      'Network received (KiB/s)',
+      'Network sent (KiB/s)',
+      'Disk read (KiB/s)',
+      'Disk written (KiB/s)',
+    ]);
+    expect(facts.metrics[0]?.points).toHaveLength(23);
   });
 
   it('drops derived state when the capture closes', async () => {
