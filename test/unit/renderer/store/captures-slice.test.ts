@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { CaptureOverview, ProcessWindow, Result } from '../../../../preload/api';
+import type { CaptureOverview, ProcessRow, ProcessWindow, ProcessWindowQuery, Result } from '../../../../preload/api';
 import { createWorkbenchStore } from '../../../../renderer/src/store/create-workbench-store';
 import { createFakeApi, failed, ok } from '../support/fake-api';
-import { sampleOverview } from '../support/sample-capture';
+import { processRow, sampleOverview, windowsOf } from '../support/sample-capture';
 
 /** A promise the test settles by hand, to control the order in which answers arrive. */
 function deferred<T>() {
@@ -160,4 +160,25 @@ describe('captures slice', () => {
     expect(store.getState().comparison).toBeNull();
     expect(fake.api.closeCapture).toHaveBeenCalledTimes(2);
   });
+
+  it('keeps a keyboard jump when a window for the rows on screen answers first', async () => {
+    const many: ProcessRow[] = [processRow(1, 0, 'init')];
+    for (let pid = 2; pid <= 5000; pid++) many.push(processRow(pid, 1, `worker-${pid}`));
+    const windows = windowsOf(many);
+    const late = deferred<void>();
+    const queryProcesses = vi.fn(async (query: ProcessWindowQuery) => {
+      if (query.offset > 4000) await late.promise;
+      return ok(windows(query));
+    });
+    const store = createWorkbenchStore(createFakeApi({ queryProcesses }).api);
+    await store.getState().openCapture('/a.civic');
+    await store.getState().selectRow(0);
+    const jump = store.getState().moveCursor('End');
+    await store.getState().loadProcessRange(1000, 1020);
+    late.resolve();
+    await jump;
+    expect(store.getState().cursorIndex).toBe(4999);
+    expect(store.getState().selectedPid).toBe(5000);
+  });
 });
+
