@@ -132,27 +132,25 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
   }
 
   throwIfAborted(signal);
-  let strategy = 'unknown';
   const clonePayload = await helper(
     'clone',
     { vm: vm.id },
     band(context, 'clone', 0.15, 0.35, (step, message) => {
-      if (step === 'plan' && message !== undefined) {
-        const match = /\b(background-snapshot|precopy)\b/.exec(message);
-        if (match?.[1] !== undefined) strategy = match[1];
-      }
-      return `Cloning (${step})`;
+      // The helper names its strategy in the plan, before it touches the source: show it at once.
+      const planned = step === 'plan' ? /\b(background-snapshot|precopy)\b/.exec(message ?? '')?.[1] : undefined;
+      return planned === undefined ? `Cloning (${step})` : `Cloning by ${planned}`;
     }),
   );
   const clone = parseOrFail(cloneSchema, clonePayload, 'clone', facts.label);
-  strategy = clone.strategy;
+  const strategy = clone.strategy;
   context.progress(0.35, `Clone ${clone.cloneId} ready (${strategy})`);
 
   const stagingDir = join(options.caseDir, `.staging-${captureId}`);
   let keptOnHost: string | null = null;
   const name = captureName(vmName, startedAt, clone.cloneId);
   let sessionDir = clone.sessionDir;
-  let succeeded = false;
+  let outcome: CaptureOutcome | undefined;
+  let teardownFailure: unknown = null;
   try {
     const collectArgs: Record<string, unknown> = { cloneId: clone.cloneId, access: plan.access, steps: helperCollectSteps(steps) };
     if (toolkitDir !== null) collectArgs['toolkit'] = toolkitDir;
@@ -217,9 +215,8 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
       context.progress(0.93, 'Keeping artifacts on the host');
       keptOnHost = await host.keep(request.hostId, collected.sessionDir, keepPaths, name);
     }
-    succeeded = true;
     const skipped = [...plan.skipped, ...collected.skipped.filter((skip) => !plan.skipped.some((planned) => planned.step === skip.step))];
-    return {
+    outcome = {
       jobId: context.jobId,
       bundlePath: written.bundlePath,
       access: collected.access,
@@ -244,8 +241,10 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
       await helper('destroy', { cloneId: clone.cloneId }, { ...band(context, 'destroy', 0.95, 0.99, (step) => `Destroying the clone (${step})`), signal: teardown.signal });
     } catch (error) {
       log.error(`destroying clone ${clone.cloneId} on ${facts.label} failed (${toWorkbenchError(error).code}); session ${sessionDir}`);
-      // A failure here must not hide the capture's own error; when the capture succeeded, it is the error.
-      if (succeeded) throw error;
+      teardownFailure = error;
     }
   }
+  // Reached only when the capture itself succeeded: then a clone left behind is the error to report.
+  if (teardownFailure !== null) throw teardownFailure;
+  return outcome;
 }

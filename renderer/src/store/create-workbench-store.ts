@@ -3,6 +3,7 @@ import type { WorkbenchApi } from '../../../preload/api';
 import { guardApi } from '../api/guard-api';
 import { createAppSlice } from './app-slice';
 import { createCapturesSlice } from './captures-slice';
+import { createDiagnosticsSlice } from './diagnostics-slice';
 import { createHostsSlice } from './hosts-slice';
 import { createJobsSlice } from './jobs-slice';
 import { createReviewSlice } from './review-slice';
@@ -22,5 +23,6 @@ export function createWorkbenchStore(contract: WorkbenchApi): WorkbenchStore {
     ...createReviewSlice(api)(...parts),
     ...createHostsSlice(api)(...parts),
     ...createUiSlice()(...parts),
+    ...createDiagnosticsSlice(api)(...parts),
   }));
 }

@@ -10,6 +10,7 @@ export function startWorkbench(store: WorkbenchStore, connection: ApiConnection)
   const state = store.getState();
   const subscriptions = [
     connection.api.onJobProgress((event) => store.getState().receiveJobProgress(event)),
+    connection.api.onJobProgress((event) => void store.getState().receiveCaptureProgress(event)),
     connection.api.onSessionState((event) => store.getState().receiveSessionState(event)),
     connection.api.onHostKeyPrompt((event) => store.getState().receiveHostKeyPrompt(event)),
     connection.api.onSecretPrompt((event) => store.getState().receiveSecretPrompt(event)),

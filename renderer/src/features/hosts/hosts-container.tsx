@@ -1,5 +1,6 @@
 import type { HostEntry, SessionState } from '../../../../preload/api';
 import { ErrorBanner } from '../../components/error-banner';
+import { DiagnosticsContainer } from '../diagnostics/diagnostics-container';
 import { moveFocusInList } from '../../components/list-keyboard';
 import { useWorkbench } from '../../store/store-context';
 import { hostErrorAction } from './host-error-action';
@@ -30,6 +31,7 @@ function HostRow({ host }: { host: HostEntry }) {
   const openHostForm = useWorkbench((store) => store.openHostForm);
   const removeHost = useWorkbench((store) => store.removeHost);
   const dismissHostError = useWorkbench((store) => store.dismissHostError);
+  const openCapturePanel = useWorkbench((store) => store.openCapturePanel);
   const busy = state === 'connecting' || state === 'reconnecting';
   const connected = state === 'connected';
   const action = error ? hostErrorAction(error.code) : null;
@@ -87,7 +89,7 @@ function HostRow({ host }: { host: HostEntry }) {
         />
       ) : null}
       {loading ? <p className="muted">Listing VMs…</p> : null}
-      {vmList && connected ? <VmList list={vmList} /> : null}
+      {vmList && connected ? <VmList list={vmList} onCapture={(vm) => openCapturePanel(host.id, vm)} /> : null}
     </li>
   );
 }
@@ -148,6 +150,7 @@ export function HostsContainer() {
           </ul>
         )}
       </section>
+      <DiagnosticsContainer />
       {hostKeyPrompt ? <HostKeyDialog key={hostKeyPrompt.promptId} prompt={hostKeyPrompt} onAnswer={(accept) => void answerHostKey(hostKeyPrompt.promptId, accept)} /> : null}
       {!hostKeyPrompt && secretPrompt ? <SecretDialog key={secretPrompt.promptId} prompt={secretPrompt} onAnswer={(value) => void answerSecret(secretPrompt.promptId, value)} /> : null}
     </div>

@@ -18,7 +18,7 @@ export function vmBadges(vm: VmSummary, list: HostVmList): Array<{ label: string
 }
 
 /** The VMs of one connected host. */
-export function VmList({ list }: { list: HostVmList }) {
+export function VmList({ list, onCapture }: { list: HostVmList; onCapture?: (vm: VmSummary) => void }) {
   if (list.vms.length === 0) {
     return (
       <p className="muted" data-testid="vm-empty">
@@ -42,6 +42,11 @@ export function VmList({ list }: { list: HostVmList }) {
             ))}
           </span>
           {vm.reasons.length > 0 ? <span className="vm-reasons muted">{vm.reasons.join(' ')}</span> : null}
+          {onCapture && vm.cloneable ? (
+            <button type="button" className="button button-small" data-testid="vm-capture" onClick={() => onCapture(vm)}>
+              Capture…
+            </button>
+          ) : null}
         </li>
       ))}
     </ul>

@@ -1,0 +1,123 @@
+import { useEffect, useRef } from 'react';
+import { ErrorBanner } from '../../components/error-banner';
+import { ProgressBar } from '../../components/progress-bar';
+import { useWorkbench } from '../../store/store-context';
+import { describeAccess, stepChoices, stepsSkippedBy } from './capture-plan';
+import { CaptureStepsForm } from './capture-steps-form';
+import './diagnostics.css';
+
+/**
+ * The Diagnostics panel for one VM: steps, the way in (shown before running), progress with cancel,
+ * and the outcome; a finished capture opens in Review by itself.
+ */
+export function DiagnosticsContainer() {
+  const target = useWorkbench((state) => state.captureTarget);
+  const selection = useWorkbench((state) => state.captureSelection);
+  const pids = useWorkbench((state) => state.capturePids);
+  const access = useWorkbench((state) => state.captureAccess);
+  const jobId = useWorkbench((state) => state.captureJobId);
+  const job = useWorkbench((state) => state.jobs.find((candidate) => candidate.jobId === state.captureJobId));
+  const outcome = useWorkbench((state) => state.captureOutcome);
+  const runError = useWorkbench((state) => state.captureRunError);
+  const problem = useWorkbench((state) => state.captureProblem);
+  const toggle = useWorkbench((state) => state.toggleCaptureStep);
+  const setPids = useWorkbench((state) => state.setCapturePids);
+  const setAccess = useWorkbench((state) => state.setCaptureAccess);
+  const start = useWorkbench((state) => state.startCaptureRun);
+  const cancel = useWorkbench((state) => state.cancelCaptureRun);
+  const close = useWorkbench((state) => state.closeCapturePanel);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const targetId = target?.vm.id;
+
+  // Opening the panel puts focus in it, so keyboard users land on what they asked for.
+  useEffect(() => {
+    heading.current?.focus();
+  }, [targetId]);
+
+  if (target === null) return null;
+  const running = jobId !== null;
+  const way = describeAccess(target.vm, access);
+  const skipped = stepsSkippedBy(selection, way.agentless);
+  const labelOf = (id: string): string => stepChoices.find((choice) => choice.id === id)?.label ?? id;
+
+  return (
+    <section
+      className="panel diagnostics"
+      data-testid="diagnostics-panel"
+      aria-labelledby="diagnostics-heading"
+      onKeyDown={(event) => {
+        if (event.key === 'Escape' && !running) close();
+      }}
+    >
+      <div className="panel-header">
+        <h3 id="diagnostics-heading" className="panel-title" tabIndex={-1} ref={heading}>
+          Capture {target.vm.name ?? target.vm.id}
+        </h3>
+        <button type="button" className="button button-quiet" data-testid="capture-close" disabled={running} onClick={close}>
+          Close
+        </button>
+      </div>
+      <p data-testid="capture-way-in">
+        Way in: <strong>{way.label}</strong>. <span className="muted">{way.detail}</span> The production VM keeps running: everything
+        happens in a live clone that is destroyed afterwards.
+      </p>
+      {skipped.length > 0 ? (
+        <p className="muted" data-testid="capture-skipped-plan">
+          Will be skipped: {skipped.map(labelOf).join(', ')}.
+        </p>
+      ) : null}
+      <CaptureStepsForm selected={selection} pids={pids} access={access} disabled={running} onToggle={toggle} onPids={setPids} onAccess={setAccess} />
+      {problem ? (
+        <p className="capture-problem" role="alert" data-testid="capture-problem">
+          {problem}
+        </p>
+      ) : null}
+      <div className="button-row">
+        {running ? (
+          <button type="button" className="button" data-testid="capture-cancel" onClick={() => void cancel()}>
+            Cancel capture
+          </button>
+        ) : (
+          <button type="button" className="button button-primary" data-testid="capture-start" onClick={() => void start()}>
+            Start capture
+          </button>
+        )}
+      </div>
+      {running ? (
+        <div className="capture-progress" data-testid="capture-progress" aria-live="polite">
+          <ProgressBar value={job?.value ?? 0} label="Capture progress" />
+          <p data-testid="capture-step">{job?.step ?? 'Starting'}</p>
+          {job?.lastLine ? <p className="muted mono">{job.lastLine}</p> : null}
+        </div>
+      ) : null}
+      {runError ? <ErrorBanner error={runError} /> : null}
+      {outcome ? (
+        <div className="capture-outcome" data-testid="capture-outcome">
+          <p>
+            {outcome.verified ? 'Verified' : 'Not verified'}: <code>{outcome.bundlePath}</code> ({outcome.artifacts.length} artifacts, {outcome.processCount} processes,{' '}
+            {outcome.findingCount} findings; clone by {outcome.strategy}).
+          </p>
+          {outcome.skipped.length > 0 ? (
+            <ul data-testid="capture-skipped">
+              {outcome.skipped.map((skip) => (
+                <li key={skip.step}>
+                  Skipped {labelOf(skip.step)}: {skip.reason}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          {outcome.failed.length > 0 ? (
+            <ul data-testid="capture-failed">
+              {outcome.failed.map((failure) => (
+                <li key={`${failure.step}:${failure.pid ?? ''}`}>
+                  {labelOf(failure.step)}
+                  {failure.pid === null ? '' : ` (pid ${failure.pid})`} failed: {failure.message}
+                </li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
