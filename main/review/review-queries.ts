@@ -57,6 +57,16 @@ interface Derived {
   facts?: Promise<CaptureFacts>;
 }
 
+/** The view the process table opens with (the renderer's default): every process as a tree, by pid. */
+export const openingView = {
+  search: '',
+  regex: false,
+  filters: {},
+  sort: { key: 'pid', descending: false },
+  mode: 'tree',
+  collapsed: [],
+} as const satisfies Omit<ProcessWindowQuery, 'handle' | 'offset' | 'limit'>;
+
 /** Largest metrics artifact parsed for the charts. */
 export const MAX_METRICS_BYTES = 16 * 1024 * 1024;
 
@@ -109,6 +119,9 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
 
   return {
     prepare(handle) {
+      const { derived: entry } = derive(handle);
+      // The table opens on the whole tree by pid: answer that once now, so its first window is a slice.
+      queryProcessWindow(entry.index, entry.cache, { ...openingView, handle, offset: 0, limit: 1 });
       // A failure here is reported to whoever asks for the facts; nobody waits on this one.
       facts(handle).catch(() => undefined);
     },

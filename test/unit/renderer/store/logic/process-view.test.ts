@@ -11,6 +11,7 @@ import {
   windowCovers,
   windowOffsetFor,
 } from '../../../../../renderer/src/store/logic/process-view';
+import { openingView } from '../../../../../main/review/review-queries';
 import { processRow } from '../../support/sample-capture';
 
 function entry(pid: number, depth: number, extra: Partial<ProcessWindowRow> = {}): ProcessWindowRow {
@@ -70,6 +71,12 @@ describe('windows', () => {
     expect(windowCovers(null, 0, 0)).toBe(false);
     expect(windowOffsetFor(30)).toBe(0);
     expect(windowOffsetFor(500)).toBe(400);
+  });
+});
+
+describe('the opening view', () => {
+  it('is the one main answers ahead while opening, so the first window is ready', () => {
+    expect(defaultProcessView).toEqual(openingView);
   });
 });
 
