@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -127,4 +127,26 @@ describe('hostile strings in the browser', () => {
     expect(csv).toContain(`"'=cmd|""/c calc""!A1"`);
     expect(csv).toContain(`"'@SUM(A1)"`);
   });
+
+  it('opens a tampered capture, naming the artifact that failed, and still shows what verified', async () => {
+    const { page } = workbench;
+    const tampered = await writeBigCapture(join(root, 'tampered'), { processCount: 500 });
+    const log = join(tampered.folder, 'artifacts', 'helper.log');
+    await chmod(log, 0o600);
+    // Same size, one byte changed: only the hash can tell.
+    const bytes = await readFile(log);
+    bytes[0] = (bytes[0] ?? 0) ^ 0x20;
+    await writeFile(log, bytes);
+    await page.getByRole('button', { name: 'Close capture' }).click();
+    await page.getByTestId('open-capture').click();
+    await page.getByTestId('capture-path-input').fill(tampered.folder);
+    await page.getByTestId('capture-path-input').press('Enter');
+    await page.locator('[data-testid="process-row"][data-pid="1"]').waitFor();
+    const badge = page.getByTestId('integrity-badge').first();
+    expect(await badge.getAttribute('data-verified')).toBe('false');
+    expect(await badge.textContent()).toContain('artifacts/helper.log');
+    expect(await page.getByTestId('error-banner').first().getAttribute('data-code')).toBe('BUNDLE_HASH_MISMATCH');
+    await expect.poll(() => page.getByTestId('process-count').textContent()).toBe(`${tampered.processCount} processes`);
+  });
 });
+

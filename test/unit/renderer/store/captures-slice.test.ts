@@ -180,5 +180,15 @@ describe('captures slice', () => {
     expect(store.getState().cursorIndex).toBe(4999);
     expect(store.getState().selectedPid).toBe(5000);
   });
+
+  it('opens the capture named on the command line at start-up, and nothing without one', async () => {
+    const fake = createFakeApi({ getLaunchCapturePath: vi.fn(async () => ok('/cases/web.civic')) });
+    const store = createWorkbenchStore(fake.api);
+    await expect(store.getState().openLaunchCapture()).resolves.toBe(true);
+    expect(fake.api.openCapture).toHaveBeenCalledWith({ path: '/cases/web.civic' });
+    const none = createFakeApi();
+    await expect(createWorkbenchStore(none.api).getState().openLaunchCapture()).resolves.toBe(false);
+    expect(none.api.openCapture).not.toHaveBeenCalled();
+  });
 });
 
