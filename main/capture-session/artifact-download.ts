@@ -46,6 +46,8 @@ export async function downloadVerified(
   options: DownloadOptions = {},
 ): Promise<{ readonly resumes: number }> {
   await mkdir(dirname(localPath), { recursive: true });
+  // An empty artifact (a command's silent stderr) has nothing to transfer but must exist.
+  await (await open(localPath, 'a', 0o600)).close();
   const attempts = options.attempts ?? 5;
   let resumes = 0;
   for (let attempt = 0; ; attempt += 1) {

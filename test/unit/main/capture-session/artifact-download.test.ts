@@ -76,3 +76,13 @@ describe('downloadVerified', () => {
     });
   });
 });
+
+describe('an empty artifact', () => {
+  it('exists locally after download without any transfer', async () => {
+    const empty = { size: 0, sha256: createHash('sha256').update('').digest('hex') };
+    const sftp = fakeSftp();
+    await downloadVerified(sftp.open, '/remote/empty', join(dir, 'x', 'empty'), empty);
+    expect(sftp.starts).toEqual([]);
+    expect((await readFile(join(dir, 'x', 'empty'))).length).toBe(0);
+  });
+});
