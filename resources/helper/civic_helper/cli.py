@@ -11,7 +11,7 @@ from .protocol import CancelToken, Emitter
 from .session import default_root, prepare_root
 from .vm import DEFAULT_QMP_DIRS, parse_vm
 
-VERBS = ("probe", "list", "clone", "exec", "file-get", "file-put", "dump", "destroy", "recover", "gc")
+VERBS = ("probe", "list", "clone", "exec", "file-get", "file-put", "dump", "collect", "destroy", "recover", "gc")
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 3
 
 
@@ -69,6 +69,9 @@ def run_verb(verb, context, args):
         clone_args = parse_clone_args(args)
         source = parse_vm(clone_args["vm"], context.qmp_dirs)
         return CloneOperation(context, clone_args, source).run()
+    if verb == "collect":
+        from .collect import collect
+        return collect(context, args)
     if verb in ("exec", "file-get", "file-put", "dump"):
         from . import guest_ops
         return guest_ops.run(verb, context, args)

@@ -9,7 +9,7 @@ from . import HELPER_VERSION, PROTOCOL_VERSION
 from .errors import Cancelled
 
 CAPABILITIES = (
-    "probe", "list", "clone", "exec", "file-get", "file-put", "dump", "destroy", "recover", "gc",
+    "probe", "list", "clone", "exec", "file-get", "file-put", "dump", "collect", "destroy", "recover", "gc",
     "strategy:background-snapshot", "strategy:precopy", "cancel:stdin", "cancel:signal",
 )
 
