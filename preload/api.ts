@@ -274,6 +274,8 @@ export interface ProcessFilters {
   readonly user?: string;
   /** Only processes with a listening socket. */
   readonly listeningOnly?: boolean;
+  /** Only processes whose cgroup path contains this text (containers, systemd units). */
+  readonly cgroup?: string;
 }
 
 /** A window of the process table, computed in main so the renderer never holds every process. */
@@ -338,6 +340,10 @@ export interface ProcessDetailRecord {
   readonly kernelThread: boolean;
   /** `null` when the capture did not collect the environment. */
   readonly environment: readonly EnvironmentEntry[] | null;
+  /** Further fields the capture holds for this process (cgroup, namespaces, ids, ...), as label and text. */
+  readonly fields: readonly { readonly label: string; readonly value: GuestText }[];
+  /** Executable mappings without a regular file behind them; `null` when not collected. */
+  readonly executableMappings: readonly { readonly range: string; readonly permissions: string; readonly name: GuestText }[] | null;
   readonly secretsRevealed: boolean;
   readonly sockets: readonly SocketRecord[];
   readonly findings: readonly Finding[];
@@ -362,6 +368,8 @@ export interface CaptureFacts {
   readonly processStarts: readonly TimelineBucket[];
   /** Processes without a start time (kernel threads, or not collected). */
   readonly unknownStarts: number;
+  /** Whether any process has a cgroup (the cgroup filter is offered then). */
+  readonly hasCgroups: boolean;
   /** Metrics series; empty when the capture collected none. */
   readonly metrics: readonly { readonly name: string; readonly points: readonly { readonly at: string; readonly value: number }[] }[];
 }
@@ -406,8 +414,9 @@ export interface CaptureDiff {
   readonly after: { readonly handle: string; readonly title: string };
   readonly processes: DiffList<ProcessRow> & { readonly changed: readonly ProcessChange[]; readonly changedCount: number };
   readonly sockets: DiffList<SocketRecord>;
-  /** Distinct executables. */
+  /** Kernel modules when both captures list them, else distinct executables. */
   readonly modules: DiffList<GuestText>;
+  readonly modulesKind: 'kernel-modules' | 'executables';
   readonly findings: DiffList<Finding>;
 }
 

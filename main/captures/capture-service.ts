@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CaptureOverview, Finding, IntegrityReport, ProcessRow, Provenance, WorkbenchError } from '../../preload/api';
 import { openBundle, type BundleDocument, type DocumentRole, type OpenedBundle } from '../bundle/bundle-reader';
-import type { StoredProcess } from '../bundle/bundle-schema';
+import type { StoredProcess, SystemDocument } from '../bundle/bundle-schema';
 import { WorkbenchFailure, throwIfAborted } from '../errors';
 import { flagsByPid, toFinding, toProcessRow, toSocketRow, type SocketRow } from './capture-rows';
 import { safeText } from './guest-text';
@@ -40,6 +40,8 @@ export interface OpenCapture {
   readonly stored: readonly StoredProcess[];
   readonly findings: Finding[];
   readonly sockets: SocketRow[];
+  /** Kernel, modules, mounts and persistence, when the capture collected them. */
+  readonly system: SystemDocument | null;
 }
 
 // Display copies: the manifest comes from the host, which is trusted more than the guest but not
@@ -109,6 +111,8 @@ export function createCaptureService(): CaptureService {
         throwIfAborted(signal);
         const sockets = await loadDocument(bundle, 'sockets', problems);
         throwIfAborted(signal);
+        const system = await loadDocument(bundle, 'system', problems);
+        throwIfAborted(signal);
 
         const flags = flagsByPid(findings?.findings ?? []);
         const processRows = (processes?.processes ?? []).map((process) => toProcessRow(process, flags.get(process.pid) ?? []));
@@ -131,6 +135,7 @@ export function createCaptureService(): CaptureService {
           stored: processes?.processes ?? [],
           findings: findingRows,
           sockets: (sockets?.sockets ?? []).map(toSocketRow),
+          system: system ?? null,
         });
         onProgress?.(1, integrity.verified ? 'Verified' : 'Opened with integrity problems');
         return overview;

@@ -33,6 +33,7 @@ const processWindowQuery = z.strictObject({
     flaggedOnly: z.boolean().optional(),
     user: z.string().max(256).optional(),
     listeningOnly: z.boolean().optional(),
+    cgroup: z.string().max(1024).optional(),
   }),
   sort: z.strictObject({ key: z.enum(['pid', 'name', 'user', 'cpu', 'rss', 'start', 'threads', 'exe', 'flags']), descending: z.boolean() }),
   mode: z.enum(['tree', 'flat']),

@@ -10,6 +10,8 @@ export interface DiffSide {
   readonly processes: readonly ProcessRow[];
   readonly sockets: readonly SocketRecord[];
   readonly findings: readonly Finding[];
+  /** Kernel module names, when the capture collected them. */
+  readonly kernelModules: readonly GuestText[] | null;
 }
 
 // A process is "the same" across captures when pid, name and start time agree: a reused pid with a
@@ -70,6 +72,14 @@ function strip<T>(list: DiffList<T> & { readonly common: unknown }): DiffList<T>
   return { added: list.added, removed: list.removed, addedCount: list.addedCount, removedCount: list.removedCount };
 }
 
+// Kernel modules are what "modules" means when both captures list them; executables otherwise.
+function moduleDiff(before: DiffSide, after: DiffSide): Pick<CaptureDiff, 'modules' | 'modulesKind'> {
+  if (before.kernelModules && after.kernelModules) {
+    return { modules: strip(diffBy(before.kernelModules, after.kernelModules, (module) => module.text)), modulesKind: 'kernel-modules' };
+  }
+  return { modules: strip(diffBy(modules(before.processes), modules(after.processes), (module) => module.text)), modulesKind: 'executables' };
+}
+
 /** Compares two captures: processes, sockets, modules (executables) and findings added, removed and changed. */
 export function compareCaptures(before: DiffSide, after: DiffSide): CaptureDiff {
   const processes = diffBy(before.processes, after.processes, processKey);
@@ -86,7 +96,7 @@ export function compareCaptures(before: DiffSide, after: DiffSide): CaptureDiff 
     after: { handle: after.handle, title: after.title },
     processes: { ...strip(processes), changed, changedCount },
     sockets: strip(diffBy(before.sockets, after.sockets, socketKey)),
-    modules: strip(diffBy(modules(before.processes), modules(after.processes), (module) => module.text)),
+    ...moduleDiff(before, after),
     findings: strip(diffBy(before.findings, after.findings, findingKey)),
   };
 }

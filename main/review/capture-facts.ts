@@ -44,6 +44,7 @@ export function captureFacts(
   sockets: readonly SocketRecord[],
   captureEnd: string,
   metrics: readonly MetricSeries[] = [],
+  hasCgroups = false,
 ): CaptureFacts {
   const users = [...new Set(processes.map((process) => process.user))].sort();
   const starts = processStartBuckets(processes, captureEnd);
@@ -53,6 +54,7 @@ export function captureFacts(
     socketCount: sockets.length,
     processStarts: starts.buckets,
     unknownStarts: starts.unknown,
+    hasCgroups,
     metrics,
   };
 }

@@ -24,6 +24,29 @@ function artifactsAbout(pid: number, artifacts: readonly ArtifactRecord[]): Arti
   return artifacts.filter((artifact) => artifact.role !== undefined && (evidenceRoles.has(artifact.role) || artifact.role === 'file') && pattern.test(artifact.path));
 }
 
+/** The optional collector fields of a stored process as labelled, escaped text, in a fixed order. */
+export function collectorFields(stored: StoredProcess | undefined): { label: string; value: GuestText }[] {
+  if (!stored) return [];
+  const fields: { label: string; value: GuestText }[] = [];
+  const add = (label: string, value: string): void => {
+    fields.push({ label, value: { text: value } });
+  };
+  if (stored.cgroup !== undefined) fields.push({ label: 'cgroup', value: toGuestText(stored.cgroup, { maxChars: 1024 }) });
+  if (stored.root !== undefined && stored.root !== null) fields.push({ label: 'Root', value: toGuestText(stored.root, { maxChars: 1024 }) });
+  if (stored.uids) add('UIDs (real, effective, saved, fs)', stored.uids.join(', '));
+  if (stored.gids) add('GIDs (real, effective, saved, fs)', stored.gids.join(', '));
+  if (stored.vszKiB !== undefined) add('Virtual size', `${stored.vszKiB} KiB`);
+  if (stored.fdCount !== undefined) add('Open descriptors', String(stored.fdCount));
+  if (stored.tracerPid !== undefined) add('Traced by', stored.tracerPid === 0 ? 'nobody' : `pid ${stored.tracerPid}`);
+  if (stored.namespaces) {
+    const entries = Object.entries(stored.namespaces).filter((entry): entry is [string, number] => entry[1] !== undefined);
+    if (entries.length > 0) add('Namespaces', entries.map(([kind, inode]) => `${kind}:${inode}`).join(' '));
+  }
+  if (stored.argvTruncated) add('Arguments', 'cut by the collector');
+  if (stored.environmentTruncated) add('Environment', 'cut by the collector');
+  return fields;
+}
+
 /** Everything the capture holds about one process; secrets in environment and argv hidden unless `revealSecrets`. */
 export function processDetail(
   index: ProcessIndex,
@@ -47,10 +70,16 @@ export function processDetail(
     cwd,
     kernelThread: original?.kernelThread ?? false,
     environment: original?.environment ? environmentEntries(original.environment, revealSecrets) : null,
+    fields: collectorFields(original),
+    executableMappings:
+      original?.executableAnonymousMappings?.map((mapping) => ({ range: mapping.range, permissions: mapping.permissions, name: toGuestText(mapping.name, { maxChars: 1024 }) })) ?? null,
     secretsRevealed: revealSecrets,
     sockets: context.sockets.filter((socket) => socket.pid === pid),
     findings: context.findings.filter((finding) => finding.pids.includes(pid)),
-    notCollected: PER_PROCESS_EVIDENCE.filter((evidence) => !evidence.role || !collectedRoles.has(evidence.role)).map((evidence) => evidence.kind),
+    notCollected: PER_PROCESS_EVIDENCE.filter((evidence) => {
+      if (evidence.kind === 'anonymous executable mappings') return original?.executableAnonymousMappings === undefined;
+      return !evidence.role || !collectedRoles.has(evidence.role);
+    }).map((evidence) => evidence.kind),
     artifacts,
   };
 }

@@ -19,6 +19,8 @@ export interface ProcessIndex {
   readonly searchText: readonly string[];
   /** Rows with a listening socket. */
   readonly listening: Uint8Array;
+  /** Each row's cgroup path, lower-cased ('' when not collected). */
+  readonly cgroups: readonly string[];
 }
 
 // A search looks at this many characters of a process at most: a megabyte-long argv cannot make one
@@ -47,7 +49,7 @@ export function isListeningSocket(socket: SocketRecord): boolean {
 }
 
 /** Builds the index; a parent cycle in hostile data leaves the rows of the cycle as roots. */
-export function buildProcessIndex(rows: readonly ProcessRow[], sockets: readonly SocketRecord[]): ProcessIndex {
+export function buildProcessIndex(rows: readonly ProcessRow[], sockets: readonly SocketRecord[], cgroups: readonly string[] = []): ProcessIndex {
   const indexByPid = new Map<number, number>();
   rows.forEach((row, index) => {
     if (!indexByPid.has(row.pid)) indexByPid.set(row.pid, index);
@@ -71,7 +73,16 @@ export function buildProcessIndex(rows: readonly ProcessRow[], sockets: readonly
     const index = indexByPid.get(socket.pid);
     if (index !== undefined) listening[index] = 1;
   }
-  return { rows, indexByPid, parentOf, childrenOf, roots, searchText: rows.map(searchTextOf), listening };
+  return {
+    rows,
+    indexByPid,
+    parentOf,
+    childrenOf,
+    roots,
+    searchText: rows.map(searchTextOf),
+    listening,
+    cgroups: rows.map((_, index) => (cgroups[index] ?? '').toLowerCase()),
+  };
 }
 
 // Walks up from each row with a visit mark; meeting a row of the current walk is a cycle, cut there.

@@ -92,17 +92,19 @@ function searchMask(index: ProcessIndex, cache: ProcessQueryCache, search: strin
 }
 
 function isFiltering(filters: ProcessFilters): boolean {
-  return filters.flaggedOnly === true || filters.user !== undefined || filters.listeningOnly === true;
+  return filters.flaggedOnly === true || filters.user !== undefined || filters.listeningOnly === true || (filters.cgroup ?? '') !== '';
 }
 
 function applyFilters(index: ProcessIndex, searched: Uint8Array | null, filters: ProcessFilters): Uint8Array {
   const matched = new Uint8Array(index.rows.length);
+  const cgroup = (filters.cgroup ?? '').toLowerCase();
   for (let row = 0; row < matched.length; row += 1) {
     if (searched && searched[row] !== 1) continue;
     const process = index.rows[row] as ProcessRow;
     if (filters.flaggedOnly && process.flags.length === 0) continue;
     if (filters.user !== undefined && process.user !== filters.user) continue;
     if (filters.listeningOnly && index.listening[row] !== 1) continue;
+    if (cgroup !== '' && !(index.cgroups[row] ?? '').includes(cgroup)) continue;
     matched[row] = 1;
   }
   return matched;

@@ -12,6 +12,7 @@ import type {
   TriageState,
 } from '../../preload/api';
 import type { CaptureService, OpenCapture } from '../captures/capture-service';
+import { toGuestText } from '../captures/guest-text';
 import { writeFileAtomic } from '../storage/atomic-write';
 import { readArtifactHead, readArtifactWindow } from './artifact-window';
 import { captureFacts } from './capture-facts';
@@ -102,7 +103,8 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
         const processName = socket.pid === null ? undefined : names.get(socket.pid);
         return processName ? { ...socket, processName } : socket;
       });
-      entry = { index: buildProcessIndex(capture.processes, sockets), cache: createProcessQueryCache(), sockets };
+      const cgroups = capture.stored.map((process) => (process.cgroup === undefined ? '' : toGuestText(process.cgroup, { maxChars: 1024 }).text));
+      entry = { index: buildProcessIndex(capture.processes, sockets, cgroups), cache: createProcessQueryCache(), sockets };
       derived.set(handle, entry);
     }
     return { capture, derived: entry };
@@ -110,7 +112,10 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
 
   const facts = (handle: string): Promise<CaptureFacts> => {
     const { capture, derived: entry } = derive(handle);
-    entry.facts ??= loadMetrics(capture).then((metrics) => captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt, metrics));
+    const hasCgroups = entry.index.cgroups.some((cgroup) => cgroup !== '');
+    entry.facts ??= loadMetrics(capture).then((metrics) =>
+      captureFacts(capture.processes, entry.sockets, capture.overview.provenance.endedAt, metrics, hasCgroups),
+    );
     return entry.facts;
   };
 
@@ -153,7 +158,8 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
     compare(before, after) {
       const side = (handle: string) => {
         const { capture, derived: entry } = derive(handle);
-        return { handle, title: capture.overview.title, processes: capture.processes, sockets: entry.sockets, findings: capture.findings };
+        const kernelModules = capture.system ? capture.system.modules.map((module) => toGuestText(module.name, { maxChars: 256 })) : null;
+        return { handle, title: capture.overview.title, processes: capture.processes, sockets: entry.sockets, findings: capture.findings, kernelModules };
       };
       return compareCaptures(side(before), side(after));
     },

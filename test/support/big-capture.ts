@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GuestString, StoredFinding, StoredProcess, StoredSocket } from '../../main/bundle/bundle-schema';
+import type { GuestString, StoredFinding, StoredKernelModule, StoredProcess, StoredSocket, SystemDocument } from '../../main/bundle/bundle-schema';
 import { createBundleWriter, type BundleIdentity } from '../../main/bundle/bundle-writer';
 
 // Large synthetic captures for review tests and benches: a seeded, deterministic process tree of any
@@ -82,6 +82,8 @@ export interface BigCaptureFacts {
   readonly hostilePids: readonly number[];
   /** Present only in the "after" variant. */
   readonly addedPid: number;
+  /** A kernel module present only in the "after" variant. */
+  readonly addedModule: string;
   readonly addedListenPort: number;
   /** Present only in the "before" variant. */
   readonly removedPid: number;
@@ -184,6 +186,7 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
       uid: user.uid,
       exe: `/usr/bin/${program}`,
       argv: [`/usr/bin/${program}`, `--config=/etc/${program}/${pid % 97}.conf`, `--worker-id=${pid}`],
+      cgroup: program === 'node' || program === 'java' ? `0::/system.slice/docker-${(pid % 7).toString(16).padStart(12, 'c')}.scope` : `0::/system.slice/${program}.service`,
       ...(environment ? { environment } : {}),
     });
     if (random() < 0.3) parents.push(pid);
@@ -204,6 +207,16 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
     environment: ['PATH=/usr/bin', `API_TOKEN=${SECRET}`, `DB_PASSWORD=${SECRET}`, 'LANG=C.UTF-8'],
     cwd: '/tmp/.x',
     startedAt: at(90_000),
+    cgroup: '0::/user.slice/user-33.slice/session-4.scope',
+    uids: [33, 33, 33, 33],
+    gids: [33, 33, 33, 33],
+    tracerPid: 0,
+    fdCount: 7,
+    namespaces: { mnt: 4026531841, net: 4026531840, pid: 4026531836 },
+    executableAnonymousMappings: [
+      { range: '7f3a00000000-7f3a00021000', permissions: 'rwxp', name: '' },
+      { range: '7f3a10000000-7f3a10001000', permissions: 'r-xp', name: '/memfd:<img src=x onerror=window.__pwned=1> (deleted)' },
+    ],
   });
   sockets.push({ protocol: 'tcp', state: 'LISTEN', localAddress: '0.0.0.0', localPort: 31337, remoteAddress: null, remotePort: null, pid: BACKDOOR_PID, inode: 1 });
 
@@ -275,6 +288,19 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
     });
   }
 
+  const kernelModule = (name: string): StoredKernelModule => ({ name, size: 16_384, instances: 1, dependencies: [], state: 'Live', taints: '' });
+  const system: SystemDocument = {
+    schemaVersion: 1,
+    capturedAt: CAPTURE_START,
+    kernel: { banner: 'Linux version 6.1.0-18-amd64', release: '6.1.0-18-amd64', tainted: 0, taintFlags: [], uptimeSeconds: 100_000, bootedAt: at(0) },
+    modules: ['ext4', 'virtio_net', 'virtio_blk', 'nf_tables', ...(variant === 'after' ? ['diamorphine'] : [])].map(kernelModule),
+    mounts: [{ source: '/dev/vda1', target: '/', fsType: 'ext4', options: 'rw,relatime' }],
+    ldSoPreload: { present: false, content: null, truncated: false },
+    logins: [],
+    persistence: [],
+    persistenceTruncated: false,
+  };
+
   const identity: BundleIdentity = {
     captureId: `big-${options.processCount}-${variant}`,
     toolVersion: '0.1.0',
@@ -290,6 +316,7 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
   await writer.addArtifact({ path: 'artifacts/processes.json', mediaType: 'application/json', role: 'processes' }, json({ schemaVersion: 1, capturedAt: CAPTURE_START, processes }));
   await writer.addArtifact({ path: 'artifacts/sockets.json', mediaType: 'application/json', role: 'sockets' }, json({ schemaVersion: 1, capturedAt: CAPTURE_START, sockets }));
   await writer.addArtifact({ path: 'artifacts/findings.json', mediaType: 'application/json', role: 'findings' }, json({ schemaVersion: 1, generatedAt: CAPTURE_END, findings }));
+  await writer.addArtifact({ path: 'artifacts/system.json', mediaType: 'application/json', role: 'system' }, json(system));
   await writer.addArtifact({ path: 'artifacts/helper.log', mediaType: 'text/plain', role: 'log' }, `${CAPTURE_START} INFO capture of big-web\n${hostileCorpus.slice(0, 30).join('\n')}\n`);
   await writer.addArtifact({ path: 'artifacts/metrics.jsonl', mediaType: 'application/x-ndjson', role: 'metrics' }, metricsLines(Date.parse(CAPTURE_START) / 1000, random));
   await writer.addArtifact(
@@ -308,6 +335,7 @@ export async function writeBigCapture(folder: string, options: BigCaptureOptions
     backdoorPid: BACKDOOR_PID,
     hostilePids,
     addedPid: ADDED_PID,
+    addedModule: 'diamorphine',
     addedListenPort: ADDED_PORT,
     removedPid: REMOVED_PID,
     secretValue: SECRET,

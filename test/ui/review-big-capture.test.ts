@@ -95,6 +95,10 @@ describe('a 100k-process capture in the browser', () => {
     expect(new Set(users)).toEqual(new Set(['postgres']));
     await page.getByTestId('user-filter').selectOption('');
     await expect.poll(count).toBe(`${capture.processCount} processes`);
+    await page.getByTestId('cgroup-filter').fill('session-4.scope');
+    await expect.poll(count).toBe(`1 of ${capture.processCount} processes`);
+    await page.getByTestId('cgroup-filter').fill('');
+    await expect.poll(count).toBe(`${capture.processCount} processes`);
   });
 
   it('sorts the flat list by a column, both directions', async () => {
@@ -119,6 +123,10 @@ describe('a 100k-process capture in the browser', () => {
     expect(text).toContain('deleted from disk');
     expect(text).toContain('31337');
     expect(text).toContain('not collected');
+    expect(text).toContain('0::/user.slice/user-33.slice/session-4.scope');
+    const mappings = page.getByTestId('detail-mappings');
+    expect(await mappings.textContent()).toContain('r-xp /memfd:<img src=x onerror=window.__pwned=1> (deleted)');
+    expect(await page.getByTestId('process-detail').locator('img').count()).toBe(0);
     expect(await page.getByTestId('detail-environment').textContent()).toContain('[redacted]');
     expect(text).not.toContain(capture.secretValue);
     await page.getByTestId('reveal-secrets').check();

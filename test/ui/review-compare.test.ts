@@ -42,7 +42,8 @@ describe('review tabs in the browser', () => {
     expect(await page.locator(`[data-testid="diff-process-added"] [data-pid="${after.addedPid}"]`).count()).toBe(1);
     expect(await page.locator(`[data-testid="diff-process-removed"] [data-pid="${before.removedPid}"]`).count()).toBe(1);
     expect(await page.locator(`[data-testid="diff-socket-added"] [data-port="${after.addedListenPort}"]`).count()).toBe(1);
-    expect(await page.getByTestId('diff-module-added').allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('/dev/shm/xmrig')]));
+    expect(await page.getByTestId('diff-module-added').allTextContents()).toEqual([expect.stringContaining(after.addedModule)]);
+    expect(await page.getByTestId('compare-view').textContent()).toContain('Kernel modules');
     expect(await page.getByTestId('diff-finding-added').allTextContents()).toEqual([expect.stringContaining('miner')]);
   });
 

@@ -54,7 +54,7 @@ export function CompareView({
             </section>
           ) : null}
           <DiffSection title="Sockets" list={diff.sockets} render={(socket: SocketRecord) => <SocketLine socket={socket} />} testId="diff-socket" />
-          <DiffSection title="Modules (executables)" list={diff.modules} render={(module) => <GuestTextView value={module} />} testId="diff-module" />
+          <DiffSection title={diff.modulesKind === 'kernel-modules' ? 'Kernel modules' : 'Modules (executables)'} list={diff.modules} render={(module) => <GuestTextView value={module} />} testId="diff-module" />
           <DiffSection
             title="Findings"
             list={diff.findings}

@@ -3,6 +3,17 @@ import { formatCpuSeconds, formatKiB, formatTime } from '../../components/format
 import { GuestTextView } from '../../components/guest-text-view';
 import { SeverityBadge } from '../../components/severity-badge';
 
+function FieldRow({ label, value }: { label: string; value: ProcessDetailRecord['fields'][number]['value'] }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd className="mono break">
+        <GuestTextView value={value} />
+      </dd>
+    </>
+  );
+}
+
 /** Every field of the selected process: argv, environment (secrets hidden), sockets, findings, and what was not collected. */
 export function ProcessDetail({
   detail,
@@ -69,6 +80,9 @@ export function ProcessDetail({
         </dd>
         <dt>Working dir</dt>
         <dd className="mono break">{detail.cwd ? <GuestTextView value={detail.cwd} /> : <span className="muted">not collected</span>}</dd>
+        {detail.fields.map((field) => (
+          <FieldRow key={field.label} label={field.label} value={field.value} />
+        ))}
         <dt>Flags</dt>
         <dd>
           {process.flags.length === 0 ? (
@@ -120,6 +134,20 @@ export function ProcessDetail({
             </div>
           ))}
         </dl>
+      )}
+      <h4 className="subheading">Anonymous executable mappings</h4>
+      {detail.executableMappings === null ? (
+        <p className="muted">Not collected.</p>
+      ) : detail.executableMappings.length === 0 ? (
+        <p className="muted">None: every executable mapping has a file behind it.</p>
+      ) : (
+        <ul className="plain-list mono" data-testid="detail-mappings">
+          {detail.executableMappings.map((mapping) => (
+            <li key={mapping.range} className="break">
+              {mapping.range} {mapping.permissions} <GuestTextView value={mapping.name} />
+            </li>
+          ))}
+        </ul>
       )}
       <h4 className="subheading">Sockets ({detail.sockets.length})</h4>
       {detail.sockets.length === 0 ? (

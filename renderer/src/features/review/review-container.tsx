@@ -297,6 +297,22 @@ function ProcessesTab() {
               </option>
             ))}
           </select>
+          {state.facts?.hasCgroups ? (
+            <input
+              type="search"
+              className="input input-small"
+              placeholder="cgroup contains"
+              aria-label="Filter by cgroup"
+              data-testid="cgroup-filter"
+              maxLength={1024}
+              value={view.filters.cgroup ?? ''}
+              onChange={(event) => {
+                const { cgroup: _previous, ...rest } = view.filters;
+                void _previous;
+                actions.setFilters(event.target.value === '' ? rest : { ...rest, cgroup: event.target.value });
+              }}
+            />
+          ) : null}
           <button
             type="button"
             className="button button-small"

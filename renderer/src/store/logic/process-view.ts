@@ -28,7 +28,8 @@ export const WINDOW_LEAD = 100;
 
 /** True when any search or filter narrows the table. */
 export function isNarrowed(view: ProcessView): boolean {
-  return view.search.trim() !== '' || view.filters.flaggedOnly === true || view.filters.user !== undefined || view.filters.listeningOnly === true;
+  const { filters } = view;
+  return view.search.trim() !== '' || filters.flaggedOnly === true || filters.user !== undefined || filters.listeningOnly === true || (filters.cgroup ?? '') !== '';
 }
 
 /** Collapses an expanded branch or expands a collapsed one. */

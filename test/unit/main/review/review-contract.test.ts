@@ -35,7 +35,7 @@ describe('review requests through the contract', () => {
     expect(refused).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
     const tooMany = await dispatchRequest(services, 'queryProcesses', { ...query, search: '', limit: 5000 });
     expect(tooMany).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
-    const unknownFilter = await dispatchRequest(services, 'queryProcesses', { ...query, search: '', filters: { cgroup: '/evil' } });
+    const unknownFilter = await dispatchRequest(services, 'queryProcesses', { ...query, search: '', filters: { container: 'evil' } });
     expect(unknownFilter).toMatchObject({ ok: false, error: { code: 'VALIDATION_FAILED' } });
     const closed = await dispatchRequest(services, 'queryProcesses', { ...query, search: '' });
     expect(closed).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });

@@ -61,6 +61,9 @@ describe('review queries on a generated capture', () => {
     expect(detail.findings.map((finding) => finding.rule)).toEqual(['exe-deleted', 'suspicious-listener-port']);
     expect(JSON.stringify(detail.environment)).not.toContain(before.secretValue);
     expect(detail.notCollected).toContain('open files');
+    expect(detail.notCollected).not.toContain('anonymous executable mappings');
+    expect(detail.executableMappings?.map((mapping) => mapping.permissions)).toEqual(['rwxp', 'r-xp']);
+    expect(detail.fields.map((field) => field.label)).toEqual(['cgroup', 'UIDs (real, effective, saved, fs)', 'GIDs (real, effective, saved, fs)', 'Open descriptors', 'Traced by', 'Namespaces']);
     const revealed = queries.processDetail(beforeHandle, before.backdoorPid, true);
     expect(JSON.stringify(revealed.environment)).toContain(before.secretValue);
     expect(() => queries.processDetail(beforeHandle, 123_456_789, false)).toThrow(WorkbenchFailure);
@@ -73,7 +76,8 @@ describe('review queries on a generated capture', () => {
     expect(diff.processes.changedCount).toBe(0);
     expect(diff.sockets.added.map((socket) => socket.localPort).sort()).toEqual([50_000, after.addedListenPort].sort());
     expect(diff.sockets.removedCount).toBe(0);
-    expect(diff.modules.added.map((module) => module.text)).toEqual(['/dev/shm/xmrig']);
+    expect(diff.modulesKind).toBe('kernel-modules');
+    expect(diff.modules.added.map((module) => module.text)).toEqual([after.addedModule]);
     expect(diff.modules.removedCount).toBe(0);
     expect(diff.findings.added.map((finding) => finding.rule)).toEqual(['miner']);
   });
@@ -148,6 +152,10 @@ describe('review queries on a generated capture', () => {
     expect(facts.users).toEqual(expect.arrayContaining(['root', 'www-data', 'app']));
     expect(facts.processStarts.reduce((sum, bucket) => sum + bucket.count, 0) + facts.unknownStarts).toBe(before.processCount);
     expect(facts.listeningCount).toBeGreaterThanOrEqual(1);
+    expect(facts.hasCgroups).toBe(true);
+    const docker = queries.queryProcesses(query({ filters: { cgroup: 'DOCKER-' }, mode: 'flat', limit: 1000 }));
+    expect(docker.matching).toBeGreaterThan(0);
+    expect(docker.rows.every((row) => row.process.name.text === 'node' || row.process.name.text === 'java')).toBe(true);
     expect(facts.metrics.map((series) => series.name)).toEqual([
       'CPU busy (%)',
       'Memory used (MiB)',

@@ -146,6 +146,7 @@ describe('captures slice', () => {
           processes: { added: [], removed: [], addedCount: 0, removedCount: 0, changed: [], changedCount: 0 },
           sockets: { added: [], removed: [], addedCount: 0, removedCount: 0 },
           modules: { added: [], removed: [], addedCount: 0, removedCount: 0 },
+          modulesKind: 'executables' as const,
           findings: { added: [], removed: [], addedCount: 0, removedCount: 0 },
         }),
       ),

@@ -133,6 +133,8 @@ export function detailOf(rows: readonly ProcessRow[], pid: number, revealSecrets
       childCount: rows.filter((row) => row.ppid === pid).length,
       cwd: text('/'),
       kernelThread: false,
+      fields: [{ label: 'cgroup', value: text('0::/system.slice/ssh.service') }],
+      executableMappings: pid === 1337 ? [{ range: '7f0000000000-7f0000001000', permissions: 'rwxp', name: text('[anon]') }] : null,
       environment: [
         { name: text('PATH'), value: text('/usr/bin'), redacted: false },
         { name: text('DB_PASSWORD'), value: text(revealSecrets ? 'hunter2' : '[redacted]'), redacted: !revealSecrets },
@@ -158,5 +160,6 @@ export const sampleFacts: CaptureFacts = {
   socketCount: 2,
   processStarts: [{ start: '2026-11-26T10:00:00.000Z', end: '2026-11-26T10:01:00.000Z', count: 3 }],
   unknownStarts: 0,
+  hasCgroups: true,
   metrics: [],
 };
