@@ -241,28 +241,52 @@ class CollectEndToEndTest(unittest.TestCase):
 
     def test_c_cancel_in_a_step_removes_the_toolkit(self):
         pid = self.worker_pid()
+        # A cancel line while strace runs; SIGTERM while the toolkit tarball is being uploaded.
+        for how, marker, written in (("line", "(syscalls of pid %d)" % pid, ["artifacts/processes.json"]),
+                                     ("sigterm", "(mount the toolkit tmpfs)", [])):
+            with self.subTest(how=how):
+                error = self.cancel_collect(pid, how, marker)
+                self.assertEqual([a["path"] for a in error["detail"]["artifacts"]], written)
+                self.assertTrue(error["detail"]["toolkit"]["removed"])
+                argvs = [c["argv"] for c in error["detail"]["commands"]]
+                self.assertIn("civic-toolkit-stop", argvs[-2])
+                self.assertIn("civic-toolkit-remove", argvs[-1])
+                if how == "line":
+                    # The interrupted strace was killed before the toolkit was removed.
+                    self.assertIn("strace", " ".join(argvs[-4]))
+                    self.assertEqual(argvs[-3][1:3], ["kill", "-KILL"])
+                self.assert_toolkit_gone()
+                processes = self.guest_output("/bin/ps", [])
+                self.assertNotIn("strace", processes)
+                self.assertNotIn("/run/civic", processes)
+
+    def cancel_collect(self, pid, how, marker):
+        """Start a collect, cancel it when its log shows `marker`; returns its error message."""
         steps = [{"id": "processes"}, {"id": "syscalls", "pids": [pid], "seconds": 300}]
         process = subprocess.Popen(helper_argv("collect", self.root, [self.vm.qmp_dir], {
             "cloneId": self.clone_id, "toolkit": self.toolkit, "steps": steps}),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        strace_started = threading.Event()
+        reached = threading.Event()
         log = []
 
         def read_log():
-            # The helper logs every guest program it starts; the syscalls line means strace now runs.
+            # The helper logs every guest program it starts, naming what it is for.
             for line in process.stderr:
                 log.append(line.decode("utf-8", "replace"))
-                if "(syscalls of pid %d)" % pid in log[-1]:
-                    strace_started.set()
+                if marker in log[-1]:
+                    reached.set()
 
         reader = threading.Thread(target=read_log, daemon=True)
         reader.start()
         with SourceStatusWatch(self.vm.qmp_socket) as watch:
             try:
-                wait_until(lambda: strace_started.is_set() or process.poll() is not None, 300, "strace")
-                self.assertTrue(strace_started.is_set(), "".join(log))
-                process.stdin.write(b'{"type":"cancel"}\n')
-                process.stdin.flush()
+                wait_until(lambda: reached.is_set() or process.poll() is not None, 300, marker)
+                self.assertTrue(reached.is_set(), "".join(log))
+                if how == "line":
+                    process.stdin.write(b'{"type":"cancel"}\n')
+                    process.stdin.flush()
+                else:
+                    process.send_signal(signal.SIGTERM)
                 lines = [json.loads(line) for line in process.stdout]
                 process.wait(timeout=120)
             finally:
@@ -276,17 +300,7 @@ class CollectEndToEndTest(unittest.TestCase):
         error = next(m for m in lines if m["type"] == "error")
         self.assertEqual(error["code"], "CANCELLED", lines)
         self.assertEqual(process.returncode, 1)
-        self.assertEqual([a["path"] for a in error["detail"]["artifacts"]], ["artifacts/processes.json"])
-        self.assertTrue(error["detail"]["toolkit"]["removed"])
-        # The interrupted strace was killed, then the toolkit removed.
-        argvs = [c["argv"] for c in error["detail"]["commands"]]
-        self.assertIn("strace", " ".join(argvs[-4]))
-        self.assertEqual(argvs[-3][1:3], ["kill", "-KILL"])
-        self.assertIn("civic-toolkit-stop", argvs[-2])
-        self.assert_toolkit_gone()
-        processes = self.guest_output("/bin/ps", [])
-        self.assertNotIn("strace", processes)
-        self.assertNotIn("/run/civic", processes)
+        return error
 
     def test_z_destroy_leaves_nothing(self):
         session_dir = os.path.join(self.root, self.clone_id)
