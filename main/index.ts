@@ -4,6 +4,7 @@ import { BrowserWindow, app, dialog, ipcMain, session } from 'electron';
 import { contentSecurityPolicy } from './electron/content-security-policy';
 import { installNavigationGuards, mainWindowOptions } from './electron/main-window';
 import { registerIpc } from './electron/register-ipc';
+import { captureFromArgv } from './review/capture-argv';
 import { createLogger, setLogSink } from './logging/logger';
 import { createFileLogSink } from './logging/file-log-sink';
 import { createWorkbenchServices } from './services';
@@ -22,6 +23,11 @@ async function openCaptureDialog(window: BrowserWindow): Promise<string | null> 
   return choice.canceled ? null : (choice.filePaths[0] ?? null);
 }
 
+async function saveReportDialog(window: BrowserWindow, suggestedName: string): Promise<string | null> {
+  const choice = await dialog.showSaveDialog(window, { title: 'Export report', defaultPath: join(app.getPath('documents'), suggestedName) });
+  return choice.canceled || !choice.filePath ? null : choice.filePath;
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
   setLogSink(createFileLogSink(join(app.getPath('logs'), 'civic-workbench.log')));
@@ -33,6 +39,8 @@ async function start(): Promise<void> {
     resourcesDir,
     transport: 'electron',
     pickCapturePath: () => openCaptureDialog(window),
+    pickExportPath: (suggestedName) => saveReportDialog(window, suggestedName),
+    launchCapturePath: captureFromArgv(process.argv),
   });
 
   const devUrl = process.env['ELECTRON_RENDERER_URL'];

@@ -13,7 +13,7 @@ const usage = `usage: civic <command> [arguments]
 commands:
   verify <capture>            check a capture's integrity and custody chain (exit 0 verified, 1 not)
   summary <capture> [--json]  provenance, counts and top findings of a capture
-  serve [--port N]            run the workbench in a browser on 127.0.0.1 (web mode)
+  serve [--port N] [CAPTURE]  run the workbench in a browser on 127.0.0.1 (web mode)
   hosts list|add|remove|test  KVM hosts: the inventory and a connection check
   vms <host>                  what a host can do and its VMs (helper probe + list)
   collect <host> <vm>         capture a VM through a live clone into a verified .civic

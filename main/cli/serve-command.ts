@@ -5,7 +5,7 @@ import { createWorkbenchServices } from '../services';
 import { startWebServer } from '../web/web-server';
 import type { CliIo } from './commands/cli-io';
 
-const usage = 'usage: civic serve [--port N]\n';
+const usage = 'usage: civic serve [--port N] [CAPTURE]\n';
 
 /**
  * `civic serve`: the web mode, the same renderer and services in a browser on 127.0.0.1.
@@ -14,9 +14,12 @@ const usage = 'usage: civic serve [--port N]\n';
  */
 export async function serveCommand(args: readonly string[], io: CliIo, until: Promise<void> = waitForSignal()): Promise<number> {
   let port = 0;
+  let launchCapturePath: string | null = null;
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index];
-    if (arg === '--port') {
+    if (arg !== undefined && !arg.startsWith('-') && launchCapturePath === null) {
+      launchCapturePath = arg;
+    } else if (arg === '--port') {
       port = Number(args[index + 1]);
       index += 1;
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -33,7 +36,7 @@ export async function serveCommand(args: readonly string[], io: CliIo, until: Pr
     io.err('civic serve: the renderer is not built. Run `npm run build` first.\n');
     return 2;
   }
-  const services = createWorkbenchServices({ appDataDir: defaultAppDataDir(), resourcesDir, transport: 'web' });
+  const services = createWorkbenchServices({ appDataDir: defaultAppDataDir(), resourcesDir, transport: 'web', launchCapturePath });
   const server = await startWebServer({ services, staticDir: rendererDir, port });
   io.out(`Civic Workbench is serving on ${server.origin}\nOpen this URL (it carries a one-time token):\n  ${server.url}\n`);
   await until;
