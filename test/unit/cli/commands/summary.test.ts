@@ -1,9 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packBundle } from '../../../../main/bundle/pack-bundle';
+import { writeSampleBundle } from '../../../../resources/samples/sample-capture';
 import type { CliIo } from '../../../../main/cli/commands/cli-io';
 import { summaryCommand, type CaptureSummary } from '../../../../main/cli/commands/summary';
-import { SAMPLE_ARCHIVE, createWorkspace, entryDataRanges, flipByte, type Workspace } from '../../main/bundle/support/bundle-copies';
+import { createWorkspace, entryDataRanges, flipByte, type Workspace } from '../../main/bundle/support/bundle-copies';
 
 function captureIo(): CliIo & { stdout: () => string; stderr: () => string } {
   const out: string[] = [];
@@ -12,8 +14,13 @@ function captureIo(): CliIo & { stdout: () => string; stderr: () => string } {
 }
 
 let workspace: Workspace;
+// The synthetic sample, packed by its generator: its content is fixed, unlike the lab-made sample the app ships.
+let syntheticArchive: string;
 beforeAll(async () => {
   workspace = await createWorkspace();
+  await writeSampleBundle(join(workspace.root, 'synthetic'));
+  syntheticArchive = join(workspace.root, 'synthetic.civic');
+  await packBundle(join(workspace.root, 'synthetic'), syntheticArchive);
 });
 afterAll(async () => {
   await workspace.cleanup();
@@ -22,7 +29,7 @@ afterAll(async () => {
 describe('civic summary', () => {
   it('prints provenance, counts and the top findings by severity', async () => {
     const io = captureIo();
-    expect(await summaryCommand([SAMPLE_ARCHIVE], io)).toBe(0);
+    expect(await summaryCommand([syntheticArchive], io)).toBe(0);
     const text = io.stdout();
     expect(text).toContain('lab-web on kvm-lab-01');
     expect(text).toContain('Processes  150');
@@ -33,7 +40,7 @@ describe('civic summary', () => {
 
   it('prints the same facts as JSON with --json', async () => {
     const io = captureIo();
-    expect(await summaryCommand(['--json', SAMPLE_ARCHIVE], io)).toBe(0);
+    expect(await summaryCommand(['--json', syntheticArchive], io)).toBe(0);
     const summary = JSON.parse(io.stdout()) as CaptureSummary;
     expect(summary).toMatchObject({
       verified: true,
@@ -46,10 +53,10 @@ describe('civic summary', () => {
   });
 
   it('still summarises a tampered capture but returns 1 and names the artifact', async () => {
-    const range = (await entryDataRanges(SAMPLE_ARCHIVE)).get('artifacts/findings.json');
+    const range = (await entryDataRanges(syntheticArchive)).get('artifacts/findings.json');
     if (!range) throw new Error('sample without findings');
     const tampered = join(workspace.root, 'tampered.civic');
-    await writeFile(tampered, await readFile(SAMPLE_ARCHIVE));
+    await writeFile(tampered, await readFile(syntheticArchive));
     await flipByte(tampered, range.start + Math.floor(range.length / 2));
     const io = captureIo();
     expect(await summaryCommand(['--json', tampered], io)).toBe(1);
@@ -64,6 +71,6 @@ describe('civic summary', () => {
     expect(await summaryCommand([join(workspace.root, 'missing.civic')], io)).toBe(1);
     expect(io.stderr()).toContain('BUNDLE_NOT_FOUND');
     expect(await summaryCommand([], captureIo())).toBe(2);
-    expect(await summaryCommand(['--yaml', SAMPLE_ARCHIVE], captureIo())).toBe(2);
+    expect(await summaryCommand(['--yaml', syntheticArchive], captureIo())).toBe(2);
   });
 });

@@ -1,10 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packBundle } from '../../../../main/bundle/pack-bundle';
+import { writeSampleBundle } from '../../../../resources/samples/sample-capture';
 import { verifyCommand } from '../../../../main/cli/commands/verify';
 import type { CliIo } from '../../../../main/cli/commands/cli-io';
 import {
-  SAMPLE_ARCHIVE,
   createWorkspace,
   entryDataRanges,
   flipByte,
@@ -18,8 +19,13 @@ function captureIo(): CliIo & { stdout: () => string; stderr: () => string } {
 }
 
 let workspace: Workspace;
+// The synthetic sample, packed by its generator: its content is fixed, unlike the lab-made sample the app ships.
+let syntheticArchive: string;
 beforeAll(async () => {
   workspace = await createWorkspace();
+  await writeSampleBundle(join(workspace.root, 'synthetic'));
+  syntheticArchive = join(workspace.root, 'synthetic.civic');
+  await packBundle(join(workspace.root, 'synthetic'), syntheticArchive);
 });
 afterAll(async () => {
   await workspace.cleanup();
@@ -28,7 +34,7 @@ afterAll(async () => {
 describe('civic verify', () => {
   it('returns 0 on the sample and reports every artifact and the custody chain', async () => {
     const io = captureIo();
-    expect(await verifyCommand([SAMPLE_ARCHIVE], io)).toBe(0);
+    expect(await verifyCommand([syntheticArchive], io)).toBe(0);
     const text = io.stdout();
     expect(text).toContain('Result     VERIFIED');
     expect(text).toContain('Custody    2 entries, chain intact');
@@ -39,11 +45,11 @@ describe('civic verify', () => {
   });
 
   it('returns 1 on a tampered copy and names the artifact', async () => {
-    const ranges = await entryDataRanges(SAMPLE_ARCHIVE);
+    const ranges = await entryDataRanges(syntheticArchive);
     const range = ranges.get('artifacts/sockets.json');
     if (!range) throw new Error('sample without sockets');
     const tampered = join(workspace.root, 'tampered.civic');
-    await writeFile(tampered, await readFile(SAMPLE_ARCHIVE));
+    await writeFile(tampered, await readFile(syntheticArchive));
     await flipByte(tampered, range.start + Math.floor(range.length / 2));
     const io = captureIo();
     expect(await verifyCommand([tampered], io)).toBe(1);
@@ -54,7 +60,7 @@ describe('civic verify', () => {
 
   it('returns 1 with the code and hint when the capture cannot be opened', async () => {
     const cut = join(workspace.root, 'cut.civic');
-    await writeFile(cut, (await readFile(SAMPLE_ARCHIVE)).subarray(0, 4000));
+    await writeFile(cut, (await readFile(syntheticArchive)).subarray(0, 4000));
     const io = captureIo();
     expect(await verifyCommand([cut], io)).toBe(1);
     expect(io.stdout()).toContain('BUNDLE_TRUNCATED');
