@@ -357,7 +357,8 @@ class CollectOperation:
         finally:
             self._remove_guest_files(stdout, stderr)
         if outcome["signal"] is not None:
-            raise failed("The command %s ended with %s (timeout %d s)." % (step["name"], _how(outcome), step["seconds"]),
+            raise failed("The command %s ended with %s (timeout %d s)." % (
+                step["name"], _how(outcome), step["seconds"]),
                          name=step["name"], signal=outcome["signal"])
 
     def _step_kernel_symbols(self, step):
@@ -410,8 +411,8 @@ class CollectOperation:
                 os.unlink(partial)
             except OSError:
                 pass
-        self.store.adopt(relative, "memory-dump", "application/x-elf" if step["format"] == "elf" else "application/x-kdump",
-                         step["id"])
+        media_type = "application/x-elf" if step["format"] == "elf" else "application/x-kdump"
+        self.store.adopt(relative, "memory-dump", media_type, step["id"])
 
 
 def _how(outcome):

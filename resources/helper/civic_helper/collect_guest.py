@@ -137,7 +137,8 @@ class CollectGuest:
         """run(), failing unless the program exits 0."""
         outcome = self.run(argv, timeout, purpose)
         if outcome["exitCode"] != 0:
-            how = "signal %s" % outcome["signal"] if outcome["signal"] is not None else "exit code %s" % outcome["exitCode"]
+            how = ("signal %s" % outcome["signal"] if outcome["signal"] is not None
+                   else "exit code %s" % outcome["exitCode"])
             raise failed("Cannot %s in the clone: %s ended with %s." % (purpose, argv[0], how),
                          stderr=outcome["stderr"].decode("utf-8", "replace")[-2000:])
         return outcome

@@ -173,8 +173,8 @@ def remove(guest, bootstrap):
     try:
         guest.run([bootstrap, "sh", "-c", STOP_SCRIPT, STOP_SCRIPT_NAME, bootstrap, GUEST_TOOLKIT_DIR], 60,
                   "stop toolkit processes")
-        outcome = guest.run([bootstrap, "sh", "-c", REMOVE_SCRIPT, REMOVE_SCRIPT_NAME, bootstrap, GUEST_TOOLKIT_DIR], 60,
-                            "remove the toolkit")
+        outcome = guest.run([bootstrap, "sh", "-c", REMOVE_SCRIPT, REMOVE_SCRIPT_NAME, bootstrap, GUEST_TOOLKIT_DIR],
+                            60, "remove the toolkit")
         return outcome["exitCode"] == 0
     except Exception:  # cleanup must not hide the error that brought us here; the caller reports it
         return False

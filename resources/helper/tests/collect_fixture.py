@@ -11,7 +11,10 @@ REPO = os.path.dirname(os.path.dirname(qemu_lab.HELPER_DIR))
 
 
 def prepare_toolkit(destination):
-    """Run the toolkit build and copy busybox, tarball and manifest into `destination`; (folder, None) or (None, why)."""
+    """Build (or reuse) the toolkit and copy busybox, tarball and manifest into `destination`.
+
+    Returns (folder, None), or (None, why) when it cannot be built.
+    """
     npx = shutil.which("npx")
     if not npx:
         return None, "npx is not installed"

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -185,7 +184,8 @@ class CollectEndToEndTest(unittest.TestCase):
             self.assertGreater(sample["memory"]["MemTotal"], 0)
             self.assertIn("vda", sample["disk"])
             self.assertIn("eth0", sample["net"])
-        self.assertRegex(read("artifacts/kernel/kallsyms.txt").decode("ascii", "replace"), r"\n[0-9a-f]{16} T start_kernel\n")
+        kallsyms = read("artifacts/kernel/kallsyms.txt").decode("ascii", "replace")
+        self.assertRegex(kallsyms, r"\n[0-9a-f]{16} T start_kernel\n")
         if "artifacts/kernel/btf-vmlinux" in by_path:
             self.assertEqual(read("artifacts/kernel/btf-vmlinux")[:2], b"\x9f\xeb")  # BTF magic 0xeB9F
         self.assertTrue(read("artifacts/kernel/version.txt").startswith(b"Linux version"))

@@ -52,7 +52,8 @@ class CollectArgsTest(unittest.TestCase):
         self.refused([{"id": "processes", "pids": [1]}])
         self.refused([{"id": "command", "argv": ["true"]}])
         self.refused([{"id": "command", "argv": ["/bin/true"], "name": "../x"}])
-        self.refused([{"id": "command", "argv": ["/bin/a"], "name": "n"}, {"id": "command", "argv": ["/bin/b"], "name": "n"}])
+        self.refused([{"id": "command", "argv": ["/bin/a"], "name": "n"},
+                      {"id": "command", "argv": ["/bin/b"], "name": "n"}])
         self.refused([{"id": "files", "paths": ["relative"]}])
         self.refused([{"id": "memory-dump", "format": "raw"}])
         self.refused([])
@@ -180,7 +181,8 @@ class ToolkitTest(unittest.TestCase):
 
     def test_sha256sum_output_is_checked_line_by_line(self):
         good, other = "a" * 64, "b" * 64
-        output = "%s  /run/civic/bin/x\n%s  /run/civic/bin/y\nsha256sum: /run/civic/bin/z: No such file\n" % (good, other)
+        output = "%s  /run/civic/bin/x\n%s  /run/civic/bin/y\nsha256sum: /run/civic/bin/z: No such file\n" % (
+            good, other)
         expected = [("/run/civic/bin/x", good), ("/run/civic/bin/y", good), ("/run/civic/bin/z", good)]
         self.assertEqual(tk.unconfirmed_files(output, expected), ["/run/civic/bin/y", "/run/civic/bin/z"])
 
