@@ -11,10 +11,13 @@ import unittest
 from civic_helper.collect import backtrace_argv, kernel_stacks_argv, syscalls_argv, to_file
 from civic_helper.collect_args import parse_collect_args
 from civic_helper.collect_artifacts import ArtifactStore, sanitised_guest_path
-from civic_helper.collect_guest import ArtifactTooLarge
+from civic_helper.collect_guest import ArtifactTooLarge, CollectGuest
 from civic_helper.collect_metrics import jsonl, samples_from_raw
 from civic_helper.errors import HelperError
+from civic_helper.protocol import CancelToken
 from civic_helper import toolkit_inject as tk
+
+from .test_qga import FakeAgent
 
 CLONE = "cw-0123456789ab"
 
@@ -204,6 +207,48 @@ class ToolkitTest(unittest.TestCase):
         self.assertEqual(wrapped[:3], [tk.GUEST_BUSYBOX, "sh", "-c"])
         self.assertEqual(wrapped[-3:], ["/run/civic/out/a.txt", "/bin/x", "y"])
         self.assertRegex(tk.bootstrap_path(), r"^/run/busybox\.civic-[0-9a-f]{12}$")
+
+
+class CollectGuestTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="cwc-")
+        self.addCleanup(shutil.rmtree, self.dir)
+        self.path = os.path.join(self.dir, "qga.sock")
+
+    def guest(self, **kwargs):
+        fake = FakeAgent(self.path, **kwargs)
+        self.addCleanup(fake.close)
+        guest = CollectGuest(self.path, CancelToken())
+        self.addCleanup(guest.close)
+        return fake, guest
+
+    def test_no_channel_or_an_agent_without_exec_is_not_usable(self):
+        usable, reason, _ = CollectGuest(self.path, CancelToken()).probe()
+        self.assertFalse(usable)
+        self.assertIn("no guest agent channel", reason)
+        # The fake answers guest-info with no enabled commands, as an agent run with --block-rpcs would.
+        fake, guest = self.guest()
+        usable, reason, _ = guest.probe()
+        self.assertFalse(usable)
+        self.assertIn("guest-exec", reason)
+        self.assertIn("guest-info", fake.commands)
+
+    def test_a_large_file_moves_in_chunks_and_a_cap_stops_it(self):
+        content = os.urandom(9 * 1024 * 1024 + 5)
+        fake, guest = self.guest(files={"/var/log/big.log": content})
+        guest.connect()
+        parts = []
+
+        class Sink:
+            write = parts.append
+
+        self.assertEqual(guest.read("/var/log/big.log", Sink(), len(content)), len(content))
+        self.assertEqual(b"".join(parts), content)
+        self.assertEqual(fake.commands.count("guest-file-read"), 3)
+        self.assertNotIn("guest-exec", fake.commands)
+        with self.assertRaises(ArtifactTooLarge):
+            guest.read("/var/log/big.log", Sink(), 5 * 1024 * 1024)
+        self.assertEqual(fake.open_handles, {})
 
 
 if __name__ == "__main__":
