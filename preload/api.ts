@@ -596,8 +596,18 @@ export interface CaptureStep {
   readonly format?: 'elf' | 'kdump-zlib';
 }
 
-/** How the capture reaches into the clone: its guest agent, nothing (memory dump only), or automatic. */
-export type CaptureAccess = 'auto' | 'qga' | 'none';
+/** How the capture reaches into the clone: its guest agent, SSH into the clone, nothing (memory dump only), or automatic. */
+export type CaptureAccess = 'auto' | 'qga' | 'ssh' | 'none';
+
+/** A login to the clone's own sshd (the SSH way in); never stored, and the password never logged. */
+export interface CaptureGuestLogin {
+  readonly user: string;
+  /** A private key file on this machine; empty or absent uses `password`. */
+  readonly identityFile?: string;
+  readonly password?: string;
+  /** `SHA256:...` of the clone's host key (the production VM's own) the user accepted. */
+  readonly hostKeySha256?: string;
+}
 
 /** What happens to the artifacts on the host once they are in the bundle. */
 export interface CaptureRetention {
@@ -613,6 +623,8 @@ export interface CaptureRequest {
   readonly vmId: string;
   readonly steps: readonly CaptureStep[];
   readonly access: CaptureAccess;
+  /** For the SSH way in (a VM without a guest agent, or `access: 'ssh'`). */
+  readonly guestLogin?: CaptureGuestLogin;
   readonly retention?: CaptureRetention;
   /** The local case folder the `.civic` goes to; default `<appData>/cases/`. */
   readonly caseDir?: string;
@@ -637,8 +649,8 @@ export interface CaptureOutcome {
   readonly jobId: string;
   /** The packed, verified `.civic` file. */
   readonly bundlePath: string;
-  /** The way in actually used: `qga` or `none`. */
-  readonly access: 'qga' | 'none';
+  /** The way in actually used. */
+  readonly access: 'qga' | 'ssh' | 'none';
   /** The clone strategy the helper chose (`background-snapshot`, `precopy`). */
   readonly strategy: string;
   readonly cloneId: string;

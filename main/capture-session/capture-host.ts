@@ -1,4 +1,6 @@
+import type { CaptureGuestLogin } from '../../preload/api';
 import type { ManifestCommand } from '../bundle/bundle-schema';
+import type { SshConnection } from '../ssh/ssh-connect';
 import type { JobContext } from '../jobs/job-runner';
 import type { ExpectedFile, DownloadOptions } from './artifact-download';
 import type { LocalToolkit, ToolkitUpload } from './host-toolkit';
@@ -36,6 +38,10 @@ export interface CaptureHost {
   uploadToolkit(hostId: string, toolkit: LocalToolkit, signal: AbortSignal): Promise<ToolkitUpload>;
   /** Downloads a host file, resuming by offset, and checks its size and SHA-256. */
   download(hostId: string, remotePath: string, localPath: string, expected: ExpectedFile, options: DownloadOptions): Promise<void>;
+  /** A TCP port free on the host's loopback, for the clone's forward to its sshd. */
+  freePort(hostId: string, signal: AbortSignal): Promise<number>;
+  /** Logs in to a clone's sshd through the host's loopback forward on `port`. */
+  openGuest(hostId: string, port: number, login: CaptureGuestLogin, signal: AbortSignal): Promise<SshConnection>;
   /** Copies files of a session folder (relative paths) to a kept folder on the host that outlives the clone; returns it. */
   keep(hostId: string, sessionDir: string, paths: readonly string[], keptName: string): Promise<string>;
 }

@@ -11,6 +11,7 @@ import { writeCaptureBundle, type StagedArtifact } from './capture-bundle';
 import type { CaptureHelperVerb, CaptureHost, HelperRun } from './capture-host';
 import { chooseAccess, helperCollectSteps, needsGuestAccess } from './capture-steps';
 import { parseCollectPayload } from './collect-payload';
+import { collectOverSsh, type SshCollectResult } from './ssh-collect';
 import type { LocalToolkit } from './host-toolkit';
 
 const log = createLogger('capture');
@@ -73,9 +74,34 @@ function band(context: JobContext, jobSuffix: string, low: number, high: number,
   };
 }
 
+/** How each way in is named in progress. */
+const wayInLabels = { qga: 'qemu-guest-agent', ssh: 'SSH into the clone', none: 'agentless (memory dump only)' } as const;
+
+/** Logs in to the clone's sshd through the host's forward and collects there; the login is closed on every path. */
+async function collectThroughGuestSsh(
+  host: CaptureHost,
+  request: CaptureRequest,
+  port: number,
+  toolkit: LocalToolkit,
+  steps: readonly CaptureStep[],
+  stagingDir: string,
+  context: JobContext,
+): Promise<SshCollectResult> {
+  const login = request.guestLogin;
+  if (login === undefined) throw new WorkbenchFailure('VALIDATION_FAILED', 'The SSH way in needs a guest login.', { subject: 'guestLogin' });
+  context.progress(0, 'collect:login');
+  const guest = await host.openGuest(request.hostId, port, login, context.signal);
+  try {
+    await mkdir(stagingDir, { recursive: true, mode: 0o700 });
+    return await collectOverSsh(guest, toolkit, steps, stagingDir, (value, step) => context.progress(value, step), context.signal);
+  } finally {
+    guest.close();
+  }
+}
+
 /** Steps that can run with the chosen way in; the others are reported as skipped. */
-function runnableSteps(steps: readonly CaptureStep[], access: 'qga' | 'none'): CaptureStep[] {
-  return access === 'qga' ? [...steps] : steps.filter((step) => !needsGuestAccess(step.id));
+function runnableSteps(steps: readonly CaptureStep[], access: 'qga' | 'ssh' | 'none'): CaptureStep[] {
+  return access === 'none' ? steps.filter((step) => !needsGuestAccess(step.id)) : [...steps];
 }
 
 /**
@@ -113,7 +139,7 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
   }
   const vmName = vm.name ?? vm.id;
 
-  const plan = chooseAccess(request.access, { qgaChannel: vm.qgaChannel }, request.steps);
+  const plan = chooseAccess(request.access, { qgaChannel: vm.qgaChannel, guestLogin: request.guestLogin !== undefined }, request.steps);
   const steps = runnableSteps(request.steps, plan.access);
   if (steps.length === 0) {
     throw new WorkbenchFailure('VALIDATION_FAILED', `Nothing can be collected from ${vmName}: ${plan.reason}`, {
@@ -121,7 +147,7 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
       hint: 'Add the memory dump, or give the VM a guest agent channel.',
     });
   }
-  context.progress(0.07, `Way in: ${plan.access === 'qga' ? 'qemu-guest-agent' : 'agentless (memory dump only)'}`, plan.reason);
+  context.progress(0.07, `Way in: ${wayInLabels[plan.access]}`, plan.reason);
 
   let toolkitDir: string | null = null;
   let toolkit: LocalToolkit | null = null;
@@ -131,10 +157,13 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
     toolkitDir = (await host.uploadToolkit(request.hostId, toolkit, signal)).remoteDir;
   }
 
+  // The SSH way in reaches the clone's sshd through a loopback forward on the host, on a port free there.
+  const guestPort = plan.access === 'ssh' ? await host.freePort(request.hostId, signal) : null;
+  if (plan.access === 'ssh') toolkit = await options.toolkit();
   throwIfAborted(signal);
   const clonePayload = await helper(
     'clone',
-    { vm: vm.id },
+    guestPort === null ? { vm: vm.id } : { vm: vm.id, hostForwards: [{ hostPort: guestPort, guestPort: 22 }] },
     band(context, 'clone', 0.15, 0.35, (step, message) => {
       // The helper names its strategy in the plan, before it touches the source: show it at once.
       const planned = step === 'plan' ? /\b(background-snapshot|precopy)\b/.exec(message ?? '')?.[1] : undefined;
@@ -152,25 +181,33 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
   let outcome: CaptureOutcome | undefined;
   let teardownFailure: unknown = null;
   try {
-    const collectArgs: Record<string, unknown> = { cloneId: clone.cloneId, access: plan.access, steps: helperCollectSteps(steps) };
+    const collectLabel = (step: string): string => `Collecting (${step.replace(/^collect:/, '')})`;
+    const overSsh =
+      plan.access === 'ssh' && guestPort !== null && toolkit !== null
+        ? await collectThroughGuestSsh(host, request, guestPort, toolkit, steps, stagingDir, band(context, 'ssh', 0.35, 0.6, collectLabel))
+        : null;
+    // The helper collects what the guest agent (or nothing) can reach; over SSH only the memory dump is left to it.
+    const helperSteps = overSsh === null ? steps : steps.filter((step) => !needsGuestAccess(step.id));
+    const collectArgs: Record<string, unknown> = { cloneId: clone.cloneId, access: plan.access === 'ssh' ? 'none' : plan.access, steps: helperCollectSteps(helperSteps) };
     if (toolkitDir !== null) collectArgs['toolkit'] = toolkitDir;
-    const collected = parseCollectPayload(
-      await helper('collect', collectArgs, band(context, 'collect', 0.35, 0.7, (step) => `Collecting (${step.replace(/^collect:/, '')})`)),
-      facts.label,
-    );
+    const collected =
+      helperSteps.length === 0
+        ? null
+        : parseCollectPayload(await helper('collect', collectArgs, band(context, 'collect', overSsh === null ? 0.35 : 0.6, 0.7, collectLabel)), facts.label);
     const collectedAt = new Date().toISOString();
-    sessionDir = collected.sessionDir;
+    sessionDir = collected?.sessionDir ?? sessionDir;
+    const helperArtifacts = collected?.artifacts ?? [];
 
-    const toDownload = collected.artifacts.filter((artifact) => !(artifact.role === 'memory-dump' && retention.memoryDump === 'keep-on-host'));
+    const toDownload = helperArtifacts.filter((artifact) => !(artifact.role === 'memory-dump' && retention.memoryDump === 'keep-on-host'));
     const totalBytes = toDownload.reduce((sum, artifact) => sum + artifact.size, 0) || 1;
     let doneBytes = 0;
-    const staged: StagedArtifact[] = [];
+    const staged: StagedArtifact[] = [...(overSsh?.artifacts ?? [])];
     await mkdir(stagingDir, { recursive: true, mode: 0o700 });
     for (const artifact of toDownload) {
       throwIfAborted(signal);
       const localPath = join(stagingDir, ...artifact.path.split('/'));
       const base = doneBytes;
-      await host.download(request.hostId, `${collected.sessionDir}/${artifact.path}`, localPath, artifact, {
+      await host.download(request.hostId, `${sessionDir}/${artifact.path}`, localPath, artifact, {
         signal,
         onBytes: (bytes) => context.progress(0.7 + (0.15 * (base + bytes)) / totalBytes, `Downloading ${artifact.path}`),
       });
@@ -193,7 +230,7 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
           startedAt,
         },
         artifacts: staged,
-        commands: [...commands, ...collected.commands.map((command) => ({ ...command, argv: [...command.argv] }))],
+        commands: [...commands, ...(overSsh?.commands ?? []), ...(collected?.commands ?? []).map((command) => ({ ...command, argv: [...command.argv] }))],
         toolkitManifestPath: toolkit === null ? null : toolkit.manifestPath,
         actor: options.actor,
         collectedAt,
@@ -209,22 +246,23 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
     }
     const keepPaths =
       retention.hostArtifacts === 'keep'
-        ? collected.artifacts.map((artifact) => artifact.path)
-        : collected.artifacts.filter((artifact) => artifact.role === 'memory-dump' && retention.memoryDump === 'keep-on-host').map((artifact) => artifact.path);
+        ? helperArtifacts.map((artifact) => artifact.path)
+        : helperArtifacts.filter((artifact) => artifact.role === 'memory-dump' && retention.memoryDump === 'keep-on-host').map((artifact) => artifact.path);
     if (keepPaths.length > 0) {
       context.progress(0.93, 'Keeping artifacts on the host');
-      keptOnHost = await host.keep(request.hostId, collected.sessionDir, keepPaths, name);
+      keptOnHost = await host.keep(request.hostId, sessionDir, keepPaths, name);
     }
-    const skipped = [...plan.skipped, ...collected.skipped.filter((skip) => !plan.skipped.some((planned) => planned.step === skip.step))];
+    const reported = [...(overSsh?.skipped ?? []), ...(collected?.skipped ?? [])];
+    const skipped = [...plan.skipped, ...reported.filter((skip) => !plan.skipped.some((planned) => planned.step === skip.step))];
     outcome = {
       jobId: context.jobId,
       bundlePath: written.bundlePath,
-      access: collected.access,
+      access: overSsh === null ? (collected?.access ?? plan.access) : 'ssh',
       strategy,
       cloneId: clone.cloneId,
       artifacts: written.artifacts,
       skipped,
-      failed: collected.failed,
+      failed: [...(overSsh?.failed ?? []), ...(collected?.failed ?? [])],
       processCount: written.processCount,
       findingCount: written.findingCount,
       verified: written.integrity.verified,

@@ -11,15 +11,17 @@ export function needsGuestAccess(step: CaptureStepId): boolean {
   return !agentlessSteps.has(step);
 }
 
-/** What the clone offers to get in, from the helper's `list`. */
+/** What the clone offers to get in: the helper's `list`, and whether the user gave a guest login. */
 export interface CloneAccessFacts {
   /** The VM has a qemu-ga channel (the clone keeps it). */
   readonly qgaChannel: boolean;
+  /** A login for the clone's own sshd was given. */
+  readonly guestLogin?: boolean;
 }
 
 /** The way in chosen before a capture runs, with the reason shown to the user. */
 export interface AccessPlan {
-  readonly access: 'qga' | 'none';
+  readonly access: 'qga' | 'ssh' | 'none';
   readonly reason: string;
   /** Steps that will be skipped because of the way in, each with why. */
   readonly skipped: readonly { readonly step: CaptureStepId; readonly reason: string }[];
@@ -29,19 +31,30 @@ export interface AccessPlan {
  * Chooses how the capture reaches into the clone.
  *
  * `auto` takes the guest agent when the VM has its channel (the helper still checks, in the clone,
- * that the agent answers and allows guest-exec, and skips with a reason when it does not). Without
- * one, only the memory dump can be taken; every other step is listed as skipped up front.
+ * that the agent answers and allows guest-exec, and skips with a reason when it does not); without
+ * one, SSH into the clone when a guest login was given. Otherwise only the memory dump can be taken,
+ * and every other step is listed as skipped up front.
  */
 export function chooseAccess(requested: CaptureAccess, facts: CloneAccessFacts, steps: readonly CaptureStep[]): AccessPlan {
   const guestSteps = [...new Set(steps.map((step) => step.id).filter(needsGuestAccess))];
-  if (requested !== 'none' && facts.qgaChannel) {
+  if ((requested === 'qga' || requested === 'auto') && facts.qgaChannel) {
     return { access: 'qga', reason: 'The VM has a guest agent channel: diagnostics run in the clone through qemu-guest-agent.', skipped: [] };
+  }
+  if ((requested === 'ssh' || requested === 'auto') && facts.guestLogin === true) {
+    return { access: 'ssh', reason: "Diagnostics run in the clone over SSH, through a loopback forward on the host to the clone's sshd.", skipped: [] };
   }
   const reason =
     requested === 'none'
       ? 'Agentless was asked for: only the memory dump is taken.'
-      : 'The VM has no guest agent channel: only the memory dump can be taken without one.';
-  const why = requested === 'none' ? 'Agentless capture: no commands run in the clone.' : 'The clone has no guest agent to run it with.';
+      : requested === 'ssh'
+        ? 'SSH into the clone needs a guest login: only the memory dump can be taken.'
+        : 'The VM has no guest agent channel and no guest login was given: only the memory dump can be taken.';
+  const why =
+    requested === 'none'
+      ? 'Agentless capture: no commands run in the clone.'
+      : facts.qgaChannel
+        ? 'No guest login was given for SSH into the clone.'
+        : 'The clone has no guest agent to run it with, and no guest login was given for SSH.';
   return { access: 'none', reason, skipped: guestSteps.map((step) => ({ step, reason: why })) };
 }
 

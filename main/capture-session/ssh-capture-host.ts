@@ -8,6 +8,7 @@ import type { CaptureHost } from './capture-host';
 import { knownHostFingerprint, knownHostsFiles } from './host-key-fingerprint';
 import { uploadToolkit } from './host-toolkit';
 import { openSftpSession, sftpCall } from './sftp-session';
+import { openGuestConnection } from './ssh-guest';
 
 /** What the SSH-backed capture host is built from. */
 export interface SshCaptureHostDeps {
@@ -79,6 +80,20 @@ export function createSshCaptureHost(deps: SshCaptureHostDeps): CaptureHost {
     },
     async download(hostId, remotePath, localPath, expected, options) {
       await downloadVerified(async () => openSftpSession(await ssh.connect(hostId, options.signal)), remotePath, localPath, expected, options);
+    },
+    async freePort(hostId, signal) {
+      // The kernel picks a free port; it stays free for the moment until the clone's QEMU binds it.
+      const script = "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])";
+      const result = await ssh.run(hostId, ['python3', '-c', script], { signal, maxOutputBytes: 4096 });
+      const port = Number(result.stdout.toString('utf8').trim());
+      if (result.exitCode !== 0 || !Number.isInteger(port) || port < 1024 || port > 65535) {
+        throw new WorkbenchFailure('HELPER_FAILED', 'Could not find a free port on the host for the clone\'s SSH forward.', { subject: hostId });
+      }
+      return port;
+    },
+    async openGuest(hostId, port, login, signal) {
+      const connection = await ssh.connect(hostId, signal);
+      return openGuestConnection(connection, port, login, `${login.user}@clone:${port} via ${connection.label}`, signal);
     },
     async keep(hostId, sessionDir, paths, keptName) {
       const connection = await ssh.connect(hostId);

@@ -69,7 +69,15 @@ const captureRequest = z.strictObject({
   hostId,
   vmId: z.string().min(1).max(512),
   steps: z.array(captureStep).min(1).max(32),
-  access: z.enum(['auto', 'qga', 'none']),
+  access: z.enum(['auto', 'qga', 'ssh', 'none']),
+  guestLogin: z
+    .strictObject({
+      user: z.string().min(1).max(64),
+      identityFile: z.string().max(4096).optional(),
+      password: z.string().max(4096).optional(),
+      hostKeySha256: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/).optional(),
+    })
+    .optional(),
   retention: z.strictObject({ hostArtifacts: z.enum(['delete', 'keep']), memoryDump: z.enum(['download', 'keep-on-host']) }).optional(),
   caseDir: path.optional(),
 });

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -216,7 +217,7 @@ describe('capture of lab VMs through the real SSH + helper + toolkit stack', () 
       { out: (text) => out.push(text), err: (text) => err.push(text) },
       { appDataDir: join(env.home, 'app-data'), homeDir: env.home, resourcesDir: join(process.cwd(), 'resources'), readSecret: async () => null },
     );
-    expect(err.join('')).toContain('Skipped    processes: The clone has no guest agent to run it with.');
+    expect(err.join('')).toContain('Skipped    processes: The clone has no guest agent to run it with, and no guest login was given for SSH.');
     expect(code).toBe(0);
     const path = out.join('').trim();
     expect(path).toMatch(/\.civic$/);
@@ -228,6 +229,66 @@ describe('capture of lab VMs through the real SSH + helper + toolkit stack', () 
     const cloneId = /clone (cw-[0-9a-f]{12})/.exec(err.join(''))?.[1];
     expect(cloneId).toBeDefined();
     expect(await cloneQemus(cloneId ?? '')).toEqual([]);
+  });
+});
+
+describe('SSH into a clone of lab-ssh (no guest agent)', () => {
+  let lab: LabInfo;
+  let env: LabCaptureServices;
+
+  beforeAll(async () => {
+    lab = await readLabInfo();
+    env = await labCaptureServices(lab);
+    await env.services.hosts.connect(env.host.id);
+  });
+
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('shows the clone host key first, then collects over SSH with the toolkit, and the production VM runs on', async () => {
+    const vm = labVm(lab, 'lab-ssh');
+    const guestPort = forwardedPort(vm, 22);
+    const line = (await readFile(lab.ssh.knownHostsPath, 'utf8')).split('\n').find((entry) => entry.startsWith(`[127.0.0.1]:${guestPort} `)) ?? '';
+    const fingerprint = `SHA256:${createHash('sha256').update(Buffer.from(line.split(/\s+/)[2] ?? '', 'base64')).digest('base64').replace(/=+$/, '')}`;
+    const { stdout: workerText } = await run('ssh', ['-F', lab.ssh.sshConfigPath, 'civic-lab-guest', 'pidof civic-worker']);
+    const worker = Number(workerText.trim().split(/\s+/)[0]);
+    const request = {
+      hostId: env.host.id,
+      vmId: `qmp:${vm.qmpSocketPath ?? ''}`,
+      steps: [{ id: 'processes' as const }, { id: 'sockets' as const }, { id: 'system' as const }, { id: 'backtraces' as const, pids: [worker] }, { id: 'metrics' as const }],
+      access: 'auto' as const,
+      caseDir: env.caseDir,
+    };
+
+    // Without an accepted key the login stops and names the key the clone offers (the VM's own).
+    const first = await env.services.capture.start({ ...request, guestLogin: { user: 'root', identityFile: lab.ssh.privateKeyPath } });
+    await expect(env.services.capture.wait(first.jobId)).rejects.toMatchObject({ code: 'HOST_KEY_UNKNOWN', message: expect.stringContaining(fingerprint) });
+
+    const { jobId } = await env.services.capture.start({ ...request, guestLogin: { user: 'root', identityFile: lab.ssh.privateKeyPath, hostKeySha256: fingerprint } });
+    const outcome = await env.services.capture.wait(jobId);
+    expect(outcome).toMatchObject({ access: 'ssh', verified: true, failed: [] });
+    expect(outcome.skipped.map((skip) => skip.step)).toEqual(['metrics']);
+    expect(env.jobs.filter((job) => job.jobId === jobId).map((job) => job.step)).toContain('Way in: SSH into the clone');
+    const bundle = await openBundle(outcome.bundlePath);
+    try {
+      expect(bundle.integrity.verified).toBe(true);
+      const { processes } = await bundle.readDocument('processes');
+      expect(processes.find((process) => process.pid === worker)).toMatchObject({ name: 'civic-worker', threads: 5 });
+      expect(processes.some((process) => process.name === 'sshd')).toBe(true);
+      const listening = (await bundle.readDocument('sockets')).sockets.filter((socket) => socket.state === 'LISTEN').map((socket) => socket.localPort);
+      expect(listening).toEqual(expect.arrayContaining([22, 80, 7070]));
+      expect(bundle.manifest.commands.some((command) => command.argv[0] === '/run/civic/bin/civic-collect')).toBe(true);
+    } finally {
+      await bundle.close();
+    }
+    const backtrace = (await zipEntry(outcome.bundlePath, `artifacts/backtraces/${worker}.txt`)).toString('utf8');
+    expect(backtrace.match(/^Thread \d+ /gm)?.length).toBe(5);
+    expect(await queryVmStatus(vm.qmpSocketPath ?? '')).toBe('running');
+    expect(await cloneQemus(outcome.cloneId)).toEqual([]);
+    // The toolkit never touched production: its sshd answers and /run/civic is not mounted there.
+    const { stdout: mounts } = await run('ssh', ['-F', lab.ssh.sshConfigPath, 'civic-lab-guest', 'cat /proc/mounts']);
+    expect(mounts).not.toContain('civic-toolkit');
   });
 });
 

@@ -15,6 +15,20 @@ describe('chooseAccess', () => {
   });
 });
 
+describe('chooseAccess with a guest login', () => {
+  it('goes into the clone over SSH when there is no agent channel, or when asked', () => {
+    expect(chooseAccess('auto', { qgaChannel: false, guestLogin: true }, triageSteps)).toMatchObject({ access: 'ssh', skipped: [] });
+    expect(chooseAccess('ssh', { qgaChannel: true, guestLogin: true }, triageSteps).access).toBe('ssh');
+    expect(chooseAccess('auto', { qgaChannel: true, guestLogin: true }, triageSteps).access).toBe('qga');
+  });
+
+  it('goes agentless when SSH is asked without a login, saying so', () => {
+    const plan = chooseAccess('ssh', { qgaChannel: false }, triageSteps);
+    expect(plan.access).toBe('none');
+    expect(plan.reason).toMatch(/needs a guest login/);
+  });
+});
+
 describe('helperCollectSteps', () => {
   it('keeps only the options each step takes, once per step', () => {
     expect(

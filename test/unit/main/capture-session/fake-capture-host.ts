@@ -130,6 +130,10 @@ export function fakeCaptureHost(options: FakeHostOptions = {}): { host: CaptureH
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       if (sha256 !== expected.sha256) throw new WorkbenchFailure('BUNDLE_HASH_MISMATCH', `${path} hash differs`);
     },
+    freePort: async () => 40022,
+    async openGuest() {
+      throw new WorkbenchFailure('CONNECTION_REFUSED', 'The fake host has no clone sshd.');
+    },
     async keep(_hostId, _sessionDir, paths, name) {
       log.kept.push(...paths);
       return join('/root/.cache/civic-workbench/kept', name);
