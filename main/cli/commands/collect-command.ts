@@ -7,13 +7,17 @@ import { createCliServices, defaultHostsCliEnvironment, resolveHostId, type Host
 import { parseOptions } from './hosts-command';
 import { describeFailure, formatBytes } from './report-format';
 
-const usage = `usage: civic collect <host> <vm> [--steps a,b,c] [--pids 1,2] [--out DIR] [--access auto|qga|none] [--accept-new-host-key]
+const usage = `usage: civic collect <host> <vm> [--steps a,b,c] [--pids 1,2] [--out DIR] [--access auto|qga|ssh|none] [--accept-new-host-key]
+                     [--guest-user USER --guest-key FILE [--guest-host-key SHA256:...]]
 
 Clones a running VM on the host (the VM keeps running), collects in the clone, and writes a verified
 capture (.civic). <vm> is the VM's reference from \`civic vms\` (qmp:/... or libvirt:NAME) or its name.
 Default steps: processes,sockets,system,kernel-symbols (the triage set). Steps needing a process
 (backtraces, kernel-stacks, core-dump, syscalls) take the --pids. Progress goes to stderr; the
 capture's path is printed on stdout. Exit 0 when the capture verifies, 1 on failure, 2 on usage.
+A VM without a guest agent is reached over SSH into its clone with --guest-user and --guest-key; the
+clone shows the VM's own host key, which must be given with --guest-host-key (a first run without it
+fails and prints the key offered, to be checked).
 `;
 
 /** One progress line for stderr, e.g. `[ 42%] Collecting (processes)`. */
@@ -26,7 +30,7 @@ export function formatOutcome(outcome: CaptureOutcome): string {
   const lines = [
     `Capture    ${outcome.bundlePath}`,
     `Verified   ${outcome.verified ? 'yes: every artifact hash and the custody chain' : 'NO'}`,
-    `Way in     ${outcome.access === 'qga' ? 'qemu-guest-agent' : 'agentless (memory dump only)'}; clone ${outcome.cloneId} by ${outcome.strategy}`,
+    `Way in     ${{ qga: 'qemu-guest-agent', ssh: 'SSH into the clone', none: 'agentless (memory dump only)' }[outcome.access]}; clone ${outcome.cloneId} by ${outcome.strategy}`,
     `Processes  ${outcome.processCount}; findings ${outcome.findingCount}`,
     ...outcome.artifacts.map((artifact) => `  ${artifact.path} (${formatBytes(artifact.size)}) sha256 ${artifact.sha256}`),
     ...outcome.skipped.map((skip) => `Skipped    ${skip.step}: ${skip.reason}`),
@@ -42,7 +46,7 @@ function parseList(value: string | undefined): string[] {
 
 /** `civic collect <host> <vm>`: a capture through a live clone, from the command line. */
 export async function collectCommand(args: readonly string[], io: CliIo, environment: HostsCliEnvironment = defaultHostsCliEnvironment()): Promise<number> {
-  const parsed = parseOptions(args, ['--steps', '--pids', '--out', '--access'], ['--accept-new-host-key']);
+  const parsed = parseOptions(args, ['--steps', '--pids', '--out', '--access', '--guest-user', '--guest-key', '--guest-host-key'], ['--accept-new-host-key']);
   if (typeof parsed === 'string' || parsed.positional.length !== 2) {
     io.err(typeof parsed === 'string' ? `civic collect: ${parsed}\n${usage}` : usage);
     return 2;
@@ -60,10 +64,25 @@ export async function collectCommand(args: readonly string[], io: CliIo, environ
     return 2;
   }
   const access = parsed.values.get('--access')?.at(-1) ?? 'auto';
-  if (access !== 'auto' && access !== 'qga' && access !== 'none') {
-    io.err(`civic collect: --access is auto, qga or none\n${usage}`);
+  if (access !== 'auto' && access !== 'qga' && access !== 'ssh' && access !== 'none') {
+    io.err(`civic collect: --access is auto, qga, ssh or none\n${usage}`);
     return 2;
   }
+  const guestUser = parsed.values.get('--guest-user')?.at(-1);
+  const guestKey = parsed.values.get('--guest-key')?.at(-1);
+  const guestHostKey = parsed.values.get('--guest-host-key')?.at(-1);
+  if ((guestUser === undefined) !== (guestKey === undefined) || (guestHostKey !== undefined && guestUser === undefined)) {
+    io.err(`civic collect: --guest-user and --guest-key go together (and --guest-host-key with them)\n${usage}`);
+    return 2;
+  }
+  if (guestHostKey !== undefined && !/^SHA256:[A-Za-z0-9+/]{43}$/.test(guestHostKey)) {
+    io.err('civic collect: --guest-host-key is an OpenSSH SHA256 fingerprint (SHA256:...)\n');
+    return 2;
+  }
+  const guestLogin =
+    guestUser === undefined || guestKey === undefined
+      ? undefined
+      : { user: guestUser, identityFile: resolve(guestKey), ...(guestHostKey === undefined ? {} : { hostKeySha256: guestHostKey }) };
   const out = parsed.values.get('--out')?.at(-1);
   const [hostName = '', vmId = ''] = parsed.positional;
 
@@ -84,6 +103,7 @@ export async function collectCommand(args: readonly string[], io: CliIo, environ
       vmId,
       steps,
       access: access as CaptureAccess,
+      ...(guestLogin === undefined ? {} : { guestLogin }),
       ...(out === undefined ? {} : { caseDir: isAbsolute(out) ? out : resolve(out) }),
     });
     jobId = started.jobId;

@@ -1,4 +1,4 @@
-import type { CaptureAccess, CaptureOutcome, CaptureStepId, JobProgressEvent, VmSummary, WorkbenchApi, WorkbenchError } from '../../../preload/api';
+import type { CaptureAccess, CaptureGuestLogin, CaptureOutcome, CaptureStepId, JobProgressEvent, VmSummary, WorkbenchApi, WorkbenchError } from '../../../preload/api';
 import { buildSteps, triagePreset } from '../features/diagnostics/capture-plan';
 import type { SliceCreator } from './types';
 
@@ -14,6 +14,8 @@ export interface DiagnosticsSlice {
   readonly captureSelection: ReadonlySet<CaptureStepId>;
   readonly capturePids: string;
   readonly captureAccess: CaptureAccess;
+  /** The SSH way in: user, key file and the accepted clone host key, as typed (empty = none). */
+  readonly captureLogin: { readonly user: string; readonly identityFile: string; readonly hostKeySha256: string };
   readonly captureJobId: string | null;
   readonly captureOutcome: CaptureOutcome | null;
   readonly captureRunError: WorkbenchError | null;
@@ -24,6 +26,7 @@ export interface DiagnosticsSlice {
   toggleCaptureStep(id: CaptureStepId): void;
   setCapturePids(text: string): void;
   setCaptureAccess(access: CaptureAccess): void;
+  setCaptureLogin(change: Partial<DiagnosticsSlice['captureLogin']>): void;
   startCaptureRun(): Promise<void>;
   cancelCaptureRun(): Promise<void>;
   /** Follows the running capture's job; on success fetches the outcome and opens the capture in Review. */
@@ -38,6 +41,14 @@ export function toggled(selection: ReadonlySet<CaptureStepId>, id: CaptureStepId
   return next;
 }
 
+/** The login the request carries: none without a user, the fingerprint only when typed. */
+export function guestLoginOf(login: DiagnosticsSlice['captureLogin']): CaptureGuestLogin | undefined {
+  const user = login.user.trim();
+  if (user === '') return undefined;
+  const hostKey = login.hostKeySha256.trim();
+  return { user, identityFile: login.identityFile.trim(), ...(hostKey === '' ? {} : { hostKeySha256: hostKey }) };
+}
+
 /** Creates the diagnostics slice over the contract. */
 export function createDiagnosticsSlice(api: WorkbenchApi): SliceCreator<DiagnosticsSlice> {
   return (set, get) => ({
@@ -45,6 +56,7 @@ export function createDiagnosticsSlice(api: WorkbenchApi): SliceCreator<Diagnost
     captureSelection: new Set(triagePreset),
     capturePids: '',
     captureAccess: 'auto',
+    captureLogin: { user: '', identityFile: '', hostKeySha256: '' },
     captureJobId: null,
     captureOutcome: null,
     captureRunError: null,
@@ -65,8 +77,11 @@ export function createDiagnosticsSlice(api: WorkbenchApi): SliceCreator<Diagnost
     setCaptureAccess(access) {
       set({ captureAccess: access });
     },
+    setCaptureLogin(change) {
+      set((state) => ({ captureLogin: { ...state.captureLogin, ...change } }));
+    },
     async startCaptureRun() {
-      const { captureTarget, captureSelection, capturePids, captureAccess, captureJobId } = get();
+      const { captureTarget, captureSelection, capturePids, captureAccess, captureJobId, captureLogin } = get();
       if (captureTarget === null || captureJobId !== null) return;
       const built = buildSteps(captureSelection, capturePids);
       if ('problem' in built) {
@@ -74,7 +89,14 @@ export function createDiagnosticsSlice(api: WorkbenchApi): SliceCreator<Diagnost
         return;
       }
       set({ captureOutcome: null, captureRunError: null, captureProblem: null });
-      const started = await api.startCapture({ hostId: captureTarget.hostId, vmId: captureTarget.vm.id, steps: built.steps, access: captureAccess });
+      const guestLogin = guestLoginOf(captureLogin);
+      const started = await api.startCapture({
+        hostId: captureTarget.hostId,
+        vmId: captureTarget.vm.id,
+        steps: built.steps,
+        access: captureAccess,
+        ...(guestLogin === undefined ? {} : { guestLogin }),
+      });
       if (started.ok) set({ captureJobId: started.value.jobId });
       else set({ captureRunError: started.error });
     },

@@ -28,13 +28,27 @@ export const stepChoices: readonly StepChoice[] = [
 export const triagePreset: readonly CaptureStepId[] = ['processes', 'sockets', 'system', 'kernel-symbols'];
 
 /** The way in the panel shows before running; main decides the same way from the helper's fresh list. */
-export function describeAccess(vm: Pick<VmSummary, 'qgaChannel'>, access: CaptureAccess): { readonly label: string; readonly detail: string; readonly agentless: boolean } {
-  if (access !== 'none' && vm.qgaChannel) {
+export function describeAccess(
+  vm: Pick<VmSummary, 'qgaChannel'>,
+  access: CaptureAccess,
+  hasGuestLogin = false,
+): { readonly label: string; readonly detail: string; readonly agentless: boolean } {
+  if ((access === 'auto' || access === 'qga') && vm.qgaChannel) {
     return { label: 'qemu-guest-agent', detail: 'Diagnostics run inside the clone through its guest agent, with our own toolkit.', agentless: false };
+  }
+  if ((access === 'auto' || access === 'ssh') && hasGuestLogin) {
+    return {
+      label: 'SSH into the clone',
+      detail: "Diagnostics run inside the clone over SSH, through a loopback forward on the host; the clone shows the VM's own host key.",
+      agentless: false,
+    };
   }
   return {
     label: 'agentless',
-    detail: access === 'none' ? 'Agentless was chosen: only the memory dump is taken.' : 'This VM has no guest agent channel: only the memory dump can be taken.',
+    detail:
+      access === 'none'
+        ? 'Agentless was chosen: only the memory dump is taken.'
+        : 'No guest agent channel and no guest login: only the memory dump can be taken. Give a guest login to go in over SSH.',
     agentless: true,
   };
 }

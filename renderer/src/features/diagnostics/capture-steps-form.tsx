@@ -56,6 +56,7 @@ export function CaptureStepsForm({
         <select data-testid="capture-access" value={access} onChange={(event) => onAccess(event.target.value as CaptureAccess)}>
           <option value="auto">Automatic</option>
           <option value="qga">Guest agent</option>
+          <option value="ssh">SSH into the clone</option>
           <option value="none">Agentless (memory dump only)</option>
         </select>
       </label>

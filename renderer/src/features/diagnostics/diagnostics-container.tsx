@@ -4,6 +4,7 @@ import { ProgressBar } from '../../components/progress-bar';
 import { useWorkbench } from '../../store/store-context';
 import { describeAccess, stepChoices, stepsSkippedBy } from './capture-plan';
 import { CaptureStepsForm } from './capture-steps-form';
+import { GuestLoginFields } from './guest-login-fields';
 import './diagnostics.css';
 
 /**
@@ -23,6 +24,8 @@ export function DiagnosticsContainer() {
   const toggle = useWorkbench((state) => state.toggleCaptureStep);
   const setPids = useWorkbench((state) => state.setCapturePids);
   const setAccess = useWorkbench((state) => state.setCaptureAccess);
+  const login = useWorkbench((state) => state.captureLogin);
+  const setLogin = useWorkbench((state) => state.setCaptureLogin);
   const start = useWorkbench((state) => state.startCaptureRun);
   const cancel = useWorkbench((state) => state.cancelCaptureRun);
   const close = useWorkbench((state) => state.closeCapturePanel);
@@ -36,7 +39,7 @@ export function DiagnosticsContainer() {
 
   if (target === null) return null;
   const running = jobId !== null;
-  const way = describeAccess(target.vm, access);
+  const way = describeAccess(target.vm, access, login.user.trim() !== '');
   const skipped = stepsSkippedBy(selection, way.agentless);
   const labelOf = (id: string): string => stepChoices.find((choice) => choice.id === id)?.label ?? id;
 
@@ -67,6 +70,7 @@ export function DiagnosticsContainer() {
         </p>
       ) : null}
       <CaptureStepsForm selected={selection} pids={pids} access={access} disabled={running} onToggle={toggle} onPids={setPids} onAccess={setAccess} />
+      {!target.vm.qgaChannel || access === 'ssh' ? <GuestLoginFields login={login} disabled={running} onChange={setLogin} /> : null}
       {problem ? (
         <p className="capture-problem" role="alert" data-testid="capture-problem">
           {problem}

@@ -18,7 +18,9 @@ describe('civic collect', () => {
     [['lab', 'web', '--steps', 'processes,rootkit'], /unknown step "rootkit"/],
     [['lab', 'web', '--steps', 'backtraces'], /backtraces needs --pids/],
     [['lab', 'web', '--pids', '1,x'], /--pids takes positive process ids/],
-    [['lab', 'web', '--access', 'ssh-please'], /--access is auto, qga or none/],
+    [['lab', 'web', '--access', 'ssh-please'], /--access is auto, qga, ssh or none/],
+    [['lab', 'web', '--guest-user', 'root'], /--guest-user and --guest-key go together/],
+    [['lab', 'web', '--guest-user', 'root', '--guest-key', '/k', '--guest-host-key', 'MD5:aa'], /SHA256 fingerprint/],
     [['lab', 'web', '--bogus'], /unknown option --bogus/],
   ])('refuses %j with exit 2', async (args, message) => {
     const { io, out, err } = capture();

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CaptureOutcome, JobSnapshot, VmSummary } from '../../../../preload/api';
 import { createWorkbenchStore } from '../../../../renderer/src/store/create-workbench-store';
-import { toggled } from '../../../../renderer/src/store/diagnostics-slice';
+import { guestLoginOf, toggled } from '../../../../renderer/src/store/diagnostics-slice';
 import { createFakeApi, failed, ok } from '../support/fake-api';
 
 const vm: VmSummary = { id: 'qmp:/run/web.sock', kind: 'qmp', name: 'web', state: 'running', memoryBytes: 1, vcpus: 1, qgaChannel: true, cloneable: true, reasons: [] };
@@ -76,6 +76,18 @@ describe('diagnostics slice', () => {
     await store.getState().receiveCaptureProgress({ job: { ...job('failed'), error } });
     expect(store.getState().captureRunError).toEqual(error);
     expect(store.getState().captureJobId).toBeNull();
+  });
+
+  it('sends a guest login only with a user, and the host key only when typed', async () => {
+    expect(guestLoginOf({ user: ' ', identityFile: '/k', hostKeySha256: '' })).toBeUndefined();
+    expect(guestLoginOf({ user: 'root', identityFile: ' /k ', hostKeySha256: '' })).toEqual({ user: 'root', identityFile: '/k' });
+    const startCapture = vi.fn(async () => ok({ jobId }));
+    const { api } = createFakeApi({ startCapture });
+    const store = createWorkbenchStore(api);
+    store.getState().openCapturePanel('app:lab', { ...vm, qgaChannel: false });
+    store.getState().setCaptureLogin({ user: 'root', identityFile: '/k', hostKeySha256: `SHA256:${'a'.repeat(43)}` });
+    await store.getState().startCaptureRun();
+    expect(startCapture).toHaveBeenCalledWith(expect.objectContaining({ guestLogin: { user: 'root', identityFile: '/k', hostKeySha256: `SHA256:${'a'.repeat(43)}` } }));
   });
 
   it('shows a refused start', async () => {

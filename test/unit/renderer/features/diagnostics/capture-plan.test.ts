@@ -25,4 +25,10 @@ describe('capture plan', () => {
     expect(stepsSkippedBy(new Set<CaptureStepId>(['processes', 'memory-dump']), true)).toEqual(['processes']);
     expect(stepsSkippedBy(new Set<CaptureStepId>(['processes']), false)).toEqual([]);
   });
+
+  it('shows SSH into the clone when a guest login is given and there is no agent, or SSH is chosen', () => {
+    expect(describeAccess({ qgaChannel: false }, 'auto', true)).toMatchObject({ label: 'SSH into the clone', agentless: false });
+    expect(describeAccess({ qgaChannel: true }, 'ssh', true).label).toBe('SSH into the clone');
+    expect(describeAccess({ qgaChannel: false }, 'ssh', false)).toMatchObject({ label: 'agentless', agentless: true });
+  });
 });
