@@ -66,6 +66,9 @@ export interface CollectPayload {
   readonly guest: { readonly kernel: string | null; readonly qgaVersion: string | null };
 }
 
+// The helper's `files` step names its role `guest-file`; the bundle's role for a copied guest file is `file`.
+const roleAliases: Readonly<Record<string, string>> = { 'guest-file': 'file' };
+
 const mediaTypePattern = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/;
 
 /** Helper times are ISO strings or epoch seconds; the manifest wants ISO UTC with `Z`. */
@@ -99,7 +102,7 @@ export function parseCollectPayload(payload: unknown, host: string): CollectPayl
   const seen = new Set<string>();
   const artifacts = data.artifacts.map((artifact): CollectedArtifact => {
     const path = safeArtifactPath(artifact.path);
-    const role = artifactRoleSchema.safeParse(artifact.role);
+    const role = artifactRoleSchema.safeParse(roleAliases[artifact.role] ?? artifact.role);
     if (path === null || seen.has(path) || !role.success || !mediaTypePattern.test(artifact.mediaType)) {
       throw new WorkbenchFailure('HELPER_FAILED', `The helper on ${host} listed an artifact the app refuses (${JSON.stringify(artifact.path.slice(0, 200))}).`, {
         subject: host,

@@ -35,6 +35,11 @@ describe('parseCollectPayload', () => {
     expect(() => parseCollectPayload({ ...base, artifacts: [{ ...artifact, sha256: 'xyz' }] }, 'h')).toThrow(/cannot read \(at "artifacts.0.sha256"\)/);
   });
 
+  it("stores the helper's guest-file role as the bundle's file role", () => {
+    const payload = { ...base, artifacts: [{ ...base.artifacts[0], path: 'artifacts/files/etc_passwd', role: 'guest-file' }] };
+    expect(parseCollectPayload(payload, 'h').artifacts[0]?.role).toBe('file');
+  });
+
   it('accepts the new diagnostic roles', () => {
     for (const role of ['backtraces', 'kernel-stacks', 'syscalls', 'metrics', 'command-output', 'kernel-symbols', 'core-dump', 'memory-dump', 'system']) {
       const payload = { ...base, artifacts: [{ ...base.artifacts[0], path: `artifacts/${role}.bin`, role }] };
