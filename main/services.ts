@@ -197,7 +197,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
       caseDir: deps.caseDir ?? join(deps.appDataDir, 'cases'),
       actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,
       toolVersion: appVersion,
-      toolkit: deps.toolkit ?? buildLocalToolkit,
+      toolkit: deps.toolkit ?? (() => buildLocalToolkit(deps.resourcesDir)),
     },
   });
 

@@ -4,7 +4,6 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { JobSnapshot } from '../../preload/api';
 import { createWorkbenchServices } from '../../main/services';
-import { buildLocalToolkit } from '../../main/capture-session/local-toolkit';
 
 /** The part of the lab (test/support/lab.ts) this script uses. */
 interface LabApi {
@@ -50,7 +49,6 @@ async function main(): Promise<void> {
       transport: 'web',
       homeDir: home,
       hosts: { localUser: 'analyst', reconnect: { attempts: 0, baseDelayMs: 100, maxDelayMs: 100 } },
-      toolkit: buildLocalToolkit,
     });
     let lastStep = '';
     services.events.forward((name, payload) => {
