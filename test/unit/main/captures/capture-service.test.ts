@@ -1,18 +1,14 @@
 import { createHash } from 'node:crypto';
-import { chmod, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCaptureService } from '../../../../main/captures/capture-service';
 import { WorkbenchFailure } from '../../../../main/errors';
-import {
-  copyFolder,
-  createSampleCopies,
-  createWorkspace,
-  flipByte,
-  rewriteManifest,
-  type SampleCopies,
-  type Workspace,
-} from '../bundle/support/bundle-copies';
+import { MANIFEST_NAME } from '../../../../main/bundle/bundle-limits';
+import { manifestSchema } from '../../../../main/bundle/bundle-schema';
+import { packBundle } from '../../../../main/bundle/pack-bundle';
+import { writeSampleBundle } from '../../../../resources/samples/sample-capture';
+import { copyFolder, createWorkspace, extractArchive, flipByte, rewriteManifest, type SampleCopies, type Workspace } from '../bundle/support/bundle-copies';
 
 let workspace: Workspace;
 let sample: SampleCopies;
@@ -20,11 +16,22 @@ let counter = 0;
 
 beforeAll(async () => {
   workspace = await createWorkspace();
-  sample = await createSampleCopies(workspace.root);
+  sample = await syntheticSampleCopies(workspace.root);
 });
 afterAll(async () => {
   await workspace.cleanup();
 });
+
+/** The synthetic sample (fixed content, unlike the lab-made one the app ships) as a .civic and as a writable folder. */
+async function syntheticSampleCopies(root: string): Promise<SampleCopies> {
+  await writeSampleBundle(join(root, 'synthetic-sealed'));
+  const archive = join(root, 'sample.civic');
+  await packBundle(join(root, 'synthetic-sealed'), archive);
+  const folder = join(root, 'sample-folder');
+  await extractArchive(archive, folder);
+  const manifest = manifestSchema.parse(JSON.parse(await readFile(join(folder, MANIFEST_NAME), 'utf8')));
+  return { folder, archive, manifest };
+}
 
 const copy = (): Promise<string> => copyFolder(sample.folder, join(workspace.root, `copy-${(counter += 1)}`));
 
