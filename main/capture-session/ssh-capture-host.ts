@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { WorkbenchFailure } from '../errors';
-import { helperArgv, runHelperJob, type HelperHostAccess, type HelperJobOptions, type HelperVerb } from '../helper-client/helper-job';
+import { helperArgv, runHelperJob, type HelperHostAccess, type HelperJobOptions } from '../helper-client/helper-job';
 import { createHostSettingsStore } from '../sessions/host-settings';
 import type { SshService } from '../ssh/ssh-service';
 import { downloadVerified } from './artifact-download';
@@ -67,10 +67,8 @@ export function createSshCaptureHost(deps: SshCaptureHostDeps): CaptureHost {
       const host = await ssh.hosts.get(hostId);
       const { qmpDirs } = await settings.get(hostId);
       const dir = await helperDir(hostId, context.signal);
-      // `collect` is a verb of the protocol the shared HelperVerb union does not list yet.
-      const helperVerb = verb as HelperVerb;
       const startedAt = new Date().toISOString();
-      const request = { hostId, hostLabel: `${host.user}@${host.hostName}:${host.port}`, verb: helperVerb, args, qmpDirs };
+      const request = { hostId, hostLabel: `${host.user}@${host.hostName}:${host.port}`, verb, args, qmpDirs };
       const payload = await runHelperJob(access, request, context, deps.helperJob);
       return { payload, command: { argv: helperArgv(dir, request), exitCode: 0, startedAt, endedAt: new Date().toISOString() } };
     },

@@ -10,7 +10,7 @@ import { errorTailArgv, launchArgv, remoteJobFiles, removeArgv, signalArgv, stre
 const log = createLogger('helper');
 
 /** The verbs of the helper protocol. */
-export type HelperVerb = 'probe' | 'list' | 'clone' | 'exec' | 'file-get' | 'file-put' | 'dump' | 'destroy' | 'recover' | 'gc';
+export type HelperVerb = 'probe' | 'list' | 'clone' | 'collect' | 'exec' | 'file-get' | 'file-put' | 'dump' | 'destroy' | 'recover' | 'gc';
 
 /** What a helper job needs from the SSH side. */
 export interface HelperHostAccess {

@@ -1,11 +1,13 @@
 import { createWriteStream } from 'node:fs';
-import { chmod, copyFile, cp, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 import { MANIFEST_NAME } from '../../../../../main/bundle/bundle-limits';
 import { manifestSchema, type Manifest } from '../../../../../main/bundle/bundle-schema';
+import { packBundle } from '../../../../../main/bundle/pack-bundle';
+import { writeSampleBundle } from '../../../../../resources/samples/sample-capture';
 
 /** The committed sample capture. */
 export const SAMPLE_ARCHIVE = resolve(__dirname, '../../../../../resources/samples/sample.civic');
@@ -34,10 +36,14 @@ export interface SampleCopies {
   readonly manifest: Manifest;
 }
 
-/** Copies the sample archive into `root` and unpacks it beside it as a folder bundle. */
+/**
+ * Writes the synthetic sample (whose content the tests know) as an archive in `root`, and unpacks it
+ * beside it as a folder bundle.
+ */
 export async function createSampleCopies(root: string): Promise<SampleCopies> {
   const archive = join(root, 'sample.civic');
-  await copyFile(SAMPLE_ARCHIVE, archive);
+  await writeSampleBundle(join(root, 'synthetic-sealed'));
+  await packBundle(join(root, 'synthetic-sealed'), archive);
   const folder = join(root, 'sample-folder');
   await extractArchive(archive, folder);
   const manifest = manifestSchema.parse(JSON.parse(await readFile(join(folder, MANIFEST_NAME), 'utf8')));
