@@ -6,6 +6,7 @@ import type { CommandOptions, CommandResult } from '../ssh/remote-command';
 import { createLineReader } from './helper-line-reader';
 import { checkHello, helperErrorToFailure, parseHelperLine, type HelperFinal } from './helper-messages';
 import { errorTailArgv, launchArgv, remoteJobFiles, removeArgv, signalArgv, streamArgv, type RemoteJobFiles } from './remote-job-files';
+import { abortableDelay } from '../jobs/abortable-delay';
 
 const log = createLogger('helper');
 
@@ -50,21 +51,6 @@ const entryPoint = 'civic-helper';
 
 function defaultReattachDelay(attempt: number): number {
   return Math.min(8_000, 1_000 * 2 ** attempt);
-}
-
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new WorkbenchFailure('CANCELLED', 'Cancelled.'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new WorkbenchFailure('CANCELLED', 'Cancelled.'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 /** The helper's command line: verb, QMP folders, then the verb's arguments as one JSON object. */
@@ -197,7 +183,7 @@ export async function runHelperJob(
         context.progress(lastValue, 'Connection lost; re-attaching', toWorkbenchError(error).message);
         // Retry until connected or out of attempts; the helper keeps writing its file meanwhile.
         for (;;) {
-          await wait((options.reattachDelayMs ?? defaultReattachDelay)(attempt), signal).catch((waitError: unknown) => {
+          await abortableDelay((options.reattachDelayMs ?? defaultReattachDelay)(attempt), signal).catch((waitError: unknown) => {
             throw signal.aborted
               ? new WorkbenchFailure('CANCELLED', `Cancelled while ${host} was unreachable; the helper may still run there.`, {
                   subject: host,

@@ -2,6 +2,7 @@ import type { SessionState, SessionStateEvent } from '../../preload/api';
 import { WorkbenchFailure, toWorkbenchError } from '../errors';
 import { createLogger } from '../logging/logger';
 import type { SshConnection } from './ssh-connect';
+import { abortableDelay } from '../jobs/abortable-delay';
 
 const log = createLogger('ssh');
 
@@ -38,21 +39,6 @@ const defaultPolicy: ReconnectPolicy = { attempts: 5, baseDelayMs: 1_000, maxDel
 /** The wait before reconnect attempt `attempt` (0-based): doubling from the base, capped. */
 export function backoffDelay(policy: ReconnectPolicy, attempt: number): number {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-}
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new WorkbenchFailure('CANCELLED', 'Cancelled.'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new WorkbenchFailure('CANCELLED', 'Cancelled.'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 interface HostSlot {
