@@ -20,7 +20,7 @@ export interface CaptureHostFacts {
   readonly label: string;
   /** The name the manifest records. */
   readonly name: string;
-  /** `SHA256:...` of the host key the connection was verified with. */
+  /** `SHA256:...` of the host key the live connection offered and the verifier accepted. */
   readonly hostKeySha256: string;
 }
 
@@ -29,8 +29,9 @@ export interface CaptureHostFacts {
  * fake in unit tests and against SSH + the helper for real.
  */
 export interface CaptureHost {
-  facts(hostId: string): Promise<CaptureHostFacts>;
   connect(hostId: string, signal: AbortSignal): Promise<void>;
+  /** The manifest's facts about the host, read from the live connection (connecting if it dropped). */
+  facts(hostId: string, signal: AbortSignal): Promise<CaptureHostFacts>;
   /** Deploys (or checks) the helper; returns its version. */
   deployHelper(hostId: string, signal: AbortSignal): Promise<string>;
   /** Runs a helper verb; its progress goes to `context`. */

@@ -123,8 +123,8 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
   };
 
   context.progress(0.01, 'Connecting to the host');
-  const facts = await host.facts(request.hostId);
   await host.connect(request.hostId, signal);
+  const facts = await host.facts(request.hostId, signal);
   context.progress(0.03, 'Deploying the helper');
   const helperVersion = await host.deployHelper(request.hostId, signal);
 

@@ -5,7 +5,6 @@ import { createHostSettingsStore } from '../sessions/host-settings';
 import type { SshService } from '../ssh/ssh-service';
 import { downloadVerified } from './artifact-download';
 import type { CaptureHost } from './capture-host';
-import { knownHostFingerprint, knownHostsFiles } from './host-key-fingerprint';
 import { uploadToolkit } from './host-toolkit';
 import { openSftpSession, sftpCall } from './sftp-session';
 import { openGuestConnection } from './ssh-guest';
@@ -43,20 +42,14 @@ export function createSshCaptureHost(deps: SshCaptureHostDeps): CaptureHost {
   };
 
   return {
-    async facts(hostId) {
-      const host = await ssh.hosts.get(hostId);
-      const label = `${host.user}@${host.hostName}:${host.port}`;
-      const fingerprint = await knownHostFingerprint(knownHostsFiles(deps.homeDir, deps.appDataDir), host.hostName, host.port);
-      if (fingerprint === null) {
-        throw new WorkbenchFailure('HOST_KEY_UNKNOWN', `No known_hosts file lists ${label}, so the capture cannot record its host key.`, {
-          subject: label,
-          hint: 'Connect to the host once and accept its key, then start the capture again.',
-        });
-      }
-      return { label, name: host.alias, hostKeySha256: fingerprint };
-    },
     async connect(hostId, signal) {
       await ssh.connect(hostId, signal);
+    },
+    async facts(hostId, signal) {
+      const host = await ssh.hosts.get(hostId);
+      // The key this connection was verified with, not a known_hosts entry: a file can list several.
+      const connection = await ssh.connect(hostId, signal);
+      return { label: `${host.user}@${host.hostName}:${host.port}`, name: host.alias, hostKeySha256: connection.hostKeySha256 };
     },
     async deployHelper(hostId, signal) {
       const deployment = await ssh.deployHelper(hostId, signal);

@@ -33,7 +33,7 @@ export async function openGuestConnection(host: SshConnection, port: number, log
   const closeListeners = new Set<(expected: boolean) => void>();
   let closed = false;
   let closing = false;
-  await new Promise<void>((resolve, reject) => {
+  const hostKeySha256 = await new Promise<string>((resolve, reject) => {
     const onAbort = (): void => {
       client.end();
       reject(new WorkbenchFailure('CANCELLED', `Logging in to ${label} was cancelled.`));
@@ -41,7 +41,10 @@ export async function openGuestConnection(host: SshConnection, port: number, log
     signal?.addEventListener('abort', onAbort, { once: true });
     client.on('ready', () => {
       signal?.removeEventListener('abort', onAbort);
-      resolve();
+      // hostVerifier runs before authentication, so a ready client has had its key checked.
+      if (offered !== null) return resolve(offered);
+      client.end();
+      reject(new WorkbenchFailure('HOST_KEY_UNKNOWN', `${label} was authenticated without a checked host key.`, { subject: label }));
     });
     client.on('error', (error) => {
       signal?.removeEventListener('abort', onAbort);
@@ -78,6 +81,7 @@ export async function openGuestConnection(host: SshConnection, port: number, log
   return {
     client,
     label,
+    hostKeySha256,
     get closed() {
       return closed;
     },

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WorkbenchFailure } from '../errors';
 import { createLogger } from '../logging/logger';
 import type { HostKeyVerifier } from './host-key-verifier';
+import { fingerprintSha256 } from './known-hosts';
 import { createAuthSession, type SecretPrompt } from './ssh-auth';
 import { toSshFailure } from './ssh-errors';
 
@@ -46,6 +47,8 @@ export interface SshConnection {
   readonly client: Client;
   /** `user@host:port` of the target, for messages. */
   readonly label: string;
+  /** `SHA256:...` of the host key the target offered on this connection and the verifier accepted. */
+  readonly hostKeySha256: string;
   /** True once the connection (or any hop under it) has closed. */
   readonly closed: boolean;
   /** Called once when the connection closes; `expected` is false when it was not closed by us. */
@@ -66,6 +69,13 @@ const defaults = {
   keepaliveCountMax: 3,
 };
 
+/** A client that has authenticated, with the fingerprint of the host key it was verified with. */
+export interface VerifiedClient {
+  readonly client: Client;
+  /** `SHA256:...` of the key seen in this key exchange, as OpenSSH prints it. */
+  readonly hostKeySha256: string;
+}
+
 function forwardThrough(client: Client, endpoint: SshEndpoint): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.forwardOut('127.0.0.1', 0, endpoint.host, endpoint.port, (error, channel) => {
@@ -79,14 +89,15 @@ function forwardThrough(client: Client, endpoint: SshEndpoint): Promise<ClientCh
  * Connects to one endpoint, over `sock` when it is reached through a hop.
  *
  * The host key is checked in ssh2's `hostVerifier`, during key exchange, so a refused key ends the
- * connection before any authentication request is sent.
+ * connection before any authentication request is sent. The accepted key's fingerprint comes back
+ * with the client, so what a capture records is the key this connection saw, not a file's entry.
  */
 export async function connectEndpoint(
   endpoint: SshEndpoint,
   options: SshConnectOptions,
   signal?: AbortSignal,
   sock?: Duplex,
-): Promise<Client> {
+): Promise<VerifiedClient> {
   const label = endpointLabel(endpoint);
   if (signal?.aborted) throw new WorkbenchFailure('CANCELLED', `Connecting to ${label} was cancelled.`);
   const auth = createAuthSession({
@@ -99,21 +110,25 @@ export async function connectEndpoint(
   const serverHostKey = await options.verifier.preferredAlgorithms(endpoint.host, endpoint.port);
   const client = new Client();
 
-  return new Promise<Client>((resolve, reject) => {
+  return new Promise<VerifiedClient>((resolve, reject) => {
     let settled = false;
     let hostKeyFailure: WorkbenchFailure | undefined;
+    // Set only once the verifier accepted the key of the first key exchange (a rekey verifies again).
+    let verifiedHostKey: string | undefined;
 
     const finish = (error?: WorkbenchFailure): void => {
       if (settled) return;
       settled = true;
       clearTimeout(handshakeTimer);
       signal?.removeEventListener('abort', onAbort);
-      if (error) {
-        client.end();
-        reject(error);
-      } else {
-        resolve(client);
+      if (error === undefined && verifiedHostKey !== undefined) {
+        resolve({ client, hostKeySha256: verifiedHostKey });
+        return;
       }
+      client.end();
+      // ssh2 calls hostVerifier before authentication whenever it is given, so a ready client without
+      // a verified key is a guard, not a path.
+      reject(error ?? new WorkbenchFailure('HOST_KEY_UNKNOWN', `${label} was authenticated without a verified host key.`, { subject: label }));
     };
     const onAbort = (): void => finish(new WorkbenchFailure('CANCELLED', `Connecting to ${label} was cancelled.`));
     const handshakeTimer = setTimeout(
@@ -146,7 +161,10 @@ export async function connectEndpoint(
         // The server has answered the key exchange; from here a person may be deciding.
         clearTimeout(handshakeTimer);
         options.verifier.verify(endpoint.host, endpoint.port, key).then(
-          () => verify(true),
+          () => {
+            verifiedHostKey ??= fingerprintSha256(key);
+            verify(true);
+          },
           (error: unknown) => {
             hostKeyFailure = toSshFailure(error, label);
             verify(false);
@@ -165,18 +183,20 @@ export async function connectEndpoint(
 export async function openSshConnection(route: SshRoute, options: SshConnectOptions, signal?: AbortSignal): Promise<SshConnection> {
   const clients: Client[] = [];
   const label = endpointLabel(route.target);
+  let target: VerifiedClient | undefined;
   try {
     for (const endpoint of [...route.jumps, route.target]) {
       const previous = clients[clients.length - 1];
       const sock = previous === undefined ? undefined : await forwardThrough(previous, endpoint);
-      clients.push(await connectEndpoint(endpoint, options, signal, sock));
+      target = await connectEndpoint(endpoint, options, signal, sock);
+      clients.push(target.client);
     }
   } catch (error) {
     for (const client of clients.reverse()) client.end();
     throw error;
   }
+  if (target === undefined) throw new WorkbenchFailure('VALIDATION_FAILED', 'A route needs a target.', { subject: label });
 
-  const target = clients[clients.length - 1] as Client;
   const listeners = new Set<(expected: boolean) => void>();
   let closed = false;
   let closing = false;
@@ -194,8 +214,9 @@ export async function openSshConnection(route: SshRoute, options: SshConnectOpti
   }
 
   return {
-    client: target,
+    client: target.client,
     label,
+    hostKeySha256: target.hostKeySha256,
     get closed() {
       return closed;
     },

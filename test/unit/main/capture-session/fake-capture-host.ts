@@ -73,8 +73,8 @@ export function fakeCaptureHost(options: FakeHostOptions = {}): { host: CaptureH
   const log: FakeHostLog = { verbs: [], args: {}, uploads: 0, kept: [] };
   const sessionDir = '/root/.cache/civic-workbench/sessions/cw-0123456789ab';
   const host: CaptureHost = {
-    facts: async () => ({ label: 'root@127.0.0.1:22', name: 'lab', hostKeySha256: `SHA256:${'A'.repeat(43)}` }),
     connect: async () => undefined,
+    facts: async () => ({ label: 'root@127.0.0.1:22', name: 'lab', hostKeySha256: `SHA256:${'A'.repeat(43)}` }),
     deployHelper: async () => '0.1.0',
     async runHelper(_hostId, verb, args, context) {
       log.verbs.push(verb);

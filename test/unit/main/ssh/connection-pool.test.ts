@@ -16,6 +16,7 @@ function fakeConnection(label: string): SshConnection & { drop(): void } {
   return {
     client: {} as SshConnection['client'],
     label,
+    hostKeySha256: `SHA256:${'B'.repeat(43)}`,
     get closed() {
       return closed;
     },

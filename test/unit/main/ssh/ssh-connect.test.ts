@@ -1,7 +1,10 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Server as SshServer, utils } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WorkbenchFailure } from '../../../../main/errors';
 import type { HostKeyVerifier } from '../../../../main/ssh/host-key-verifier';
-import { connectEndpoint } from '../../../../main/ssh/ssh-connect';
+import { fingerprintSha256 } from '../../../../main/ssh/known-hosts';
+import { connectEndpoint, openSshConnection } from '../../../../main/ssh/ssh-connect';
 
 /** A TCP server on 127.0.0.1 that accepts connections and never says a word (a black hole). */
 async function silentServer(): Promise<{ server: Server; port: number; sockets: Socket[] }> {
@@ -19,6 +22,19 @@ const neverCalled: HostKeyVerifier = {
   },
   preferredAlgorithms: async () => ['ssh-ed25519'],
 };
+
+/** An ssh2 server on 127.0.0.1 with a fresh ed25519 host key that lets anyone in with `none`. */
+async function openDoorServer(): Promise<{ server: SshServer; port: number; publicKey: Buffer }> {
+  const pair = utils.generateKeyPairSync('ed25519');
+  const parsed = utils.parseKey(pair.public);
+  if (parsed instanceof Error || Array.isArray(parsed)) throw new Error('unreadable generated key');
+  const server = new SshServer({ hostKeys: [pair.private] }, (client) => {
+    client.on('authentication', (context) => context.accept());
+    client.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port, publicKey: parsed.getPublicSSH() };
+}
 
 describe('connectEndpoint', () => {
   let cleanup: () => void = () => undefined;
@@ -51,5 +67,43 @@ describe('connectEndpoint', () => {
     );
     controller.abort();
     await expect(connecting).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
+describe('openSshConnection', () => {
+  it('records the SHA256 fingerprint of the key the server offered and the verifier accepted', async () => {
+    const { server, port, publicKey } = await openDoorServer();
+    const seen: Buffer[] = [];
+    const verifier: HostKeyVerifier = {
+      verify: async (_host, _port, key) => {
+        seen.push(key);
+      },
+      preferredAlgorithms: async () => ['ssh-ed25519'],
+    };
+    try {
+      const connection = await openSshConnection({ jumps: [], target: { host: '127.0.0.1', port, user: 'root', identityFiles: [] } }, { verifier, prompt: async () => null });
+      connection.close();
+      expect(seen).toHaveLength(1);
+      expect(connection.hostKeySha256).toBe(fingerprintSha256(publicKey));
+      expect(connection.hostKeySha256).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('gives the verifier\'s failure and no connection when it refuses the key', async () => {
+    const { server, port } = await openDoorServer();
+    const refusing: HostKeyVerifier = {
+      verify: async () => {
+        throw new WorkbenchFailure('HOST_KEY_MISMATCH', 'The host key changed.');
+      },
+      preferredAlgorithms: async () => ['ssh-ed25519'],
+    };
+    try {
+      const connecting = openSshConnection({ jumps: [], target: { host: '127.0.0.1', port, user: 'root', identityFiles: [] } }, { verifier: refusing, prompt: async () => null });
+      await expect(connecting).rejects.toMatchObject({ code: 'HOST_KEY_MISMATCH', message: 'The host key changed.' });
+    } finally {
+      server.close();
+    }
   });
 });
