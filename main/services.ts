@@ -178,8 +178,9 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     readArtifact: (handle, path, offset) => reviewQueries.readArtifact(handle, path, offset),
   };
 
+  const homeDir = deps.homeDir ?? homedir();
   const hosts: HostService = createHostsService({
-    homeDir: deps.homeDir ?? homedir(),
+    homeDir,
     localUser: deps.hosts?.localUser ?? userInfo().username,
     dataDir: deps.appDataDir,
     helperRoot: join(deps.resourcesDir, 'helper'),
@@ -189,10 +190,9 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     ...deps.hosts,
   });
 
-  const homeDir = deps.homeDir ?? homedir();
   const capture = createCaptureSessionService({
     jobs,
-    host: createSshCaptureHost({ ssh: hosts.ssh, homeDir, appDataDir: deps.appDataDir, ...(deps.hosts?.helperJob ? { helperJob: deps.hosts.helperJob } : {}) }),
+    host: createSshCaptureHost({ ssh: hosts.ssh, appDataDir: deps.appDataDir, ...(deps.hosts?.helperJob ? { helperJob: deps.hosts.helperJob } : {}) }),
     options: {
       caseDir: deps.caseDir ?? join(deps.appDataDir, 'cases'),
       actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,

@@ -12,7 +12,6 @@ import { openGuestConnection } from './ssh-guest';
 /** What the SSH-backed capture host is built from. */
 export interface SshCaptureHostDeps {
   readonly ssh: SshService;
-  readonly homeDir: string;
   readonly appDataDir: string;
   readonly helperJob?: HelperJobOptions;
 }
