@@ -3,6 +3,7 @@ import type {
   HostEntry,
   HostForm,
   HostKeyPromptEvent,
+  HostTestReport,
   HostVmList,
   SecretPromptEvent,
   SessionState,
@@ -26,6 +27,9 @@ export interface HostsSlice {
   readonly hostErrors: Readonly<Record<string, WorkbenchError>>;
   readonly vmLists: Readonly<Record<string, HostVmList>>;
   readonly vmsLoading: Readonly<Record<string, boolean>>;
+  /** The last successful test per host: helper version and how root is reached. */
+  readonly hostTests: Readonly<Record<string, HostTestReport>>;
+  readonly hostsTesting: Readonly<Record<string, boolean>>;
   /** Open host-key questions, oldest first; the dialog shows the first. */
   readonly hostKeyPrompts: readonly HostKeyPromptEvent[];
   readonly secretPrompts: readonly SecretPromptEvent[];
@@ -46,6 +50,8 @@ export interface HostsSlice {
   /** Connects (deploying the helper), then lists the host's VMs. */
   connectHost(hostId: string): Promise<void>;
   disconnectHost(hostId: string): Promise<void>;
+  /** Connects, deploys the helper and checks root access, without listing VMs. */
+  testHost(hostId: string): Promise<void>;
   refreshVms(hostId: string): Promise<void>;
   dismissHostError(hostId: string): void;
 }
@@ -68,6 +74,8 @@ export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
       hostErrors: {},
       vmLists: {},
       vmsLoading: {},
+      hostTests: {},
+      hostsTesting: {},
       hostKeyPrompts: [],
       secretPrompts: [],
       hostForm: null,
@@ -132,6 +140,16 @@ export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
         const result = await api.connectHost({ hostId });
         if (!result.ok) return fail(hostId, result.error);
         await get().refreshVms(hostId);
+      },
+      async testHost(hostId) {
+        set((state) => ({ hostsTesting: { ...state.hostsTesting, [hostId]: true }, hostErrors: omit(state.hostErrors, hostId) }));
+        const result = await api.testHost({ hostId });
+        set((state) => ({
+          hostsTesting: { ...state.hostsTesting, [hostId]: false },
+          ...(result.ok
+            ? { hostTests: { ...state.hostTests, [hostId]: result.value } }
+            : { hostTests: omit(state.hostTests, hostId), hostErrors: { ...state.hostErrors, [hostId]: result.error } }),
+        }));
       },
       async disconnectHost(hostId) {
         const result = await api.disconnectHost({ hostId });

@@ -25,6 +25,9 @@ function HostRow({ host }: { host: HostEntry }) {
   const error = useWorkbench((store) => store.hostErrors[host.id]);
   const vmList = useWorkbench((store) => store.vmLists[host.id]);
   const loading = useWorkbench((store) => store.vmsLoading[host.id] ?? false);
+  const test = useWorkbench((store) => store.hostTests[host.id]);
+  const testing = useWorkbench((store) => store.hostsTesting[host.id] ?? false);
+  const testHost = useWorkbench((store) => store.testHost);
   const connectHost = useWorkbench((store) => store.connectHost);
   const disconnectHost = useWorkbench((store) => store.disconnectHost);
   const refreshVms = useWorkbench((store) => store.refreshVms);
@@ -61,6 +64,9 @@ function HostRow({ host }: { host: HostEntry }) {
               Connect
             </button>
           )}
+          <button type="button" className="button button-small button-quiet" data-testid="host-test" disabled={busy || testing} onClick={() => void testHost(host.id)}>
+            {testing ? 'Testing…' : 'Test'}
+          </button>
           <button type="button" className="button button-small button-quiet" data-testid="host-edit" onClick={() => void openHostForm(host.id)}>
             Edit
           </button>
@@ -87,6 +93,11 @@ function HostRow({ host }: { host: HostEntry }) {
             ) : null
           }
         />
+      ) : null}
+      {test ? (
+        <p className="muted" data-testid="host-test-result">
+          Test passed: helper {test.helperVersion} (protocol {test.protocolVersion}), root through {test.privilege === 'root' ? 'a root login' : 'sudo -n'}.
+        </p>
       ) : null}
       {loading ? <p className="muted">Listing VMs…</p> : null}
       {vmList && connected ? <VmList list={vmList} onCapture={(vm) => openCapturePanel(host.id, vm)} /> : null}

@@ -71,3 +71,21 @@ describe('hosts slice', () => {
     expect(store.getState().hostFormError?.code).toBe('VALIDATION_FAILED');
   });
 });
+
+describe('testing a host', () => {
+  it('keeps the report of a passed test and shows a failure as the host error', async () => {
+    const report = { hostId: 'app:1', helperVersion: '0.1.0', protocolVersion: 1, privilege: 'sudo' as const };
+    const passing = hostsApi({ testHost: vi.fn(async () => ok(report)) });
+    const store = createWorkbenchStore(passing.api);
+    await store.getState().testHost('app:1');
+    expect(passing.api.testHost).toHaveBeenCalledWith({ hostId: 'app:1' });
+    expect(store.getState().hostTests['app:1']).toEqual(report);
+    expect(store.getState().hostsTesting['app:1']).toBe(false);
+
+    const failing = hostsApi({ testHost: vi.fn(async () => failed('SUDO_PASSWORD_REQUIRED')) });
+    const other = createWorkbenchStore(failing.api);
+    await other.getState().testHost('app:1');
+    expect(other.getState().hostTests['app:1']).toBeUndefined();
+    expect(other.getState().hostErrors['app:1']?.code).toBe('SUDO_PASSWORD_REQUIRED');
+  });
+});
