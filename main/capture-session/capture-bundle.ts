@@ -38,6 +38,8 @@ export interface WrittenCapture {
   readonly bundlePath: string;
   readonly artifacts: readonly ManifestArtifact[];
   readonly processCount: number;
+  /** The pids of the clone's process listing; null when processes were not collected. */
+  readonly processPids: readonly number[] | null;
   readonly findingCount: number;
   readonly integrity: IntegrityReport;
 }
@@ -55,7 +57,7 @@ async function readDocument<R extends 'processes' | 'sockets'>(path: string, rol
 }
 
 /** Runs the detector over the collected processes and sockets; null when processes were not collected. */
-export async function findingsFor(artifacts: readonly StagedArtifact[], generatedAt: string): Promise<{ document: FindingsDocument; processCount: number } | null> {
+export async function findingsFor(artifacts: readonly StagedArtifact[], generatedAt: string): Promise<{ document: FindingsDocument; processCount: number; pids: number[] } | null> {
   const processes = artifacts.find((staged) => staged.artifact.role === 'processes');
   if (processes === undefined) return null;
   const sockets = artifacts.find((staged) => staged.artifact.role === 'sockets');
@@ -64,6 +66,7 @@ export async function findingsFor(artifacts: readonly StagedArtifact[], generate
   return {
     document: detectAnomalies({ processes: processDocument.processes, sockets: socketDocument.sockets, generatedAt }),
     processCount: processDocument.processes.length,
+    pids: processDocument.processes.map((process) => process.pid),
   };
 }
 
@@ -112,6 +115,7 @@ export async function writeCaptureBundle(caseDir: string, name: string, input: C
     bundlePath,
     artifacts: written,
     processCount: findings?.processCount ?? 0,
+    processPids: findings?.pids ?? null,
     findingCount: findings?.document.findings.length ?? 0,
     integrity: opened.integrity,
   };

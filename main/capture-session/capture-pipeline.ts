@@ -12,6 +12,7 @@ import type { CaptureHelperVerb, CaptureHost, HelperRun } from './capture-host';
 import { chooseAccess, helperCollectSteps, needsGuestAccess } from './capture-steps';
 import { parseCollectPayload } from './collect-payload';
 import { collectOverSsh, type SshCollectResult } from './ssh-collect';
+import { explainGoneTargets, withProcessListing } from './gone-targets';
 import type { LocalToolkit } from './host-toolkit';
 
 const log = createLogger('capture');
@@ -140,7 +141,7 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
   const vmName = vm.name ?? vm.id;
 
   const plan = chooseAccess(request.access, { qgaChannel: vm.qgaChannel, guestLogin: request.guestLogin !== undefined }, request.steps);
-  const steps = runnableSteps(request.steps, plan.access);
+  const steps = runnableSteps(plan.access === 'none' ? request.steps : withProcessListing(request.steps), plan.access);
   if (steps.length === 0) {
     throw new WorkbenchFailure('VALIDATION_FAILED', `Nothing can be collected from ${vmName}: ${plan.reason}`, {
       subject: request.vmId,
@@ -262,7 +263,7 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
       cloneId: clone.cloneId,
       artifacts: written.artifacts,
       skipped,
-      failed: [...(overSsh?.failed ?? []), ...(collected?.failed ?? [])],
+      failed: explainGoneTargets([...(overSsh?.failed ?? []), ...(collected?.failed ?? [])], written.processPids),
       processCount: written.processCount,
       findingCount: written.findingCount,
       verified: written.integrity.verified,

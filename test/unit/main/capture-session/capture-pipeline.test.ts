@@ -119,6 +119,20 @@ describe('runCapture', () => {
     expect(log.verbs.at(-1)).toBe('destroy');
   });
 
+  it('lists the processes of the clone for picked targets and reports a pid the clone does not have as gone', async () => {
+    const toolFailure = (pid: number) => ({ step: 'backtraces', pid, code: 'HELPER_FAILED', message: `backtraces for process ${pid} ended with exit 1 (see the artifact).` });
+    const { host, log } = fakeCaptureHost({ collectFailed: [toolFailure(200), toolFailure(4242)] });
+    const { runner } = jobs();
+    const request: CaptureRequest = { ...triage, steps: [{ id: 'backtraces', pids: [200, 4242] }] };
+    const outcome = await runner.run('capture', 'Capture web', (context) => runCapture(host, request, context, options()));
+    expect(log.args['collect']).toMatchObject({ steps: [{ id: 'processes' }, { id: 'backtraces', pids: [200, 4242] }] });
+    // 200 runs in the clone: its own failure stands; 4242 is not there: it is named as gone.
+    expect(outcome.failed).toEqual([
+      toolFailure(200),
+      { step: 'backtraces', pid: 4242, code: 'PROCESS_GONE', message: expect.stringMatching(/Process 4242 is not running in this clone/) },
+    ]);
+  });
+
   it('keeps the memory dump on the host when asked, and does not download it', async () => {
     const { host, log } = fakeCaptureHost();
     const { runner } = jobs();

@@ -65,6 +65,8 @@ export interface FakeHostOptions {
   readonly corrupt?: string;
   /** Waits in `collect` until the signal aborts. */
   readonly hangInCollect?: boolean;
+  /** Per-process failures the fake helper reports from `collect`. */
+  readonly collectFailed?: readonly { readonly step: string; readonly pid: number | null; readonly code: string; readonly message: string }[];
 }
 
 /** A capture host that plays the helper's part from memory. */
@@ -104,7 +106,7 @@ export function fakeCaptureHost(options: FakeHostOptions = {}): { host: CaptureH
               sessionDir,
               artifacts,
               skipped: [],
-              failed: [],
+              failed: options.collectFailed ?? [],
               commands: [{ argv: ['/run/civic/bin/civic-collect', 'processes'], exitCode: 0, startedAt: 1767225600, endedAt: '2026-01-01T00:00:02Z' }],
               toolkit: null,
               guest: { kernel: 'Linux version 6.1', qgaVersion: '7.2.22' },
