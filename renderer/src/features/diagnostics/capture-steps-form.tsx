@@ -48,7 +48,7 @@ export function CaptureStepsForm({
       </label>
       <p id="capture-pids-help" className="muted">
         {perProcess
-          ? 'Take the pids from a capture of this VM opened in Review (run the triage set first if you have none).'
+          ? 'Pick them from a quick listing below, or type pids from a capture of this VM opened in Review.'
           : 'Only needed for backtraces, kernel stacks, core dumps and syscalls.'}
       </p>
       <label>

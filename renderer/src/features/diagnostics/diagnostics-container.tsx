@@ -5,6 +5,8 @@ import { useWorkbench } from '../../store/store-context';
 import { describeAccess, stepChoices, stepsSkippedBy } from './capture-plan';
 import { CaptureStepsForm } from './capture-steps-form';
 import { GuestLoginFields } from './guest-login-fields';
+import { ProcessPicker } from './process-picker';
+import { pidsInText } from './quick-listing';
 import './diagnostics.css';
 
 /**
@@ -29,6 +31,15 @@ export function DiagnosticsContainer() {
   const start = useWorkbench((state) => state.startCaptureRun);
   const cancel = useWorkbench((state) => state.cancelCaptureRun);
   const close = useWorkbench((state) => state.closeCapturePanel);
+  const listingJobId = useWorkbench((state) => state.listingJobId);
+  const listingJob = useWorkbench((state) => state.jobs.find((candidate) => candidate.jobId === state.listingJobId));
+  const listing = useWorkbench((state) => state.listing);
+  const listingSearch = useWorkbench((state) => state.listingSearch);
+  const listingError = useWorkbench((state) => state.listingError);
+  const startListing = useWorkbench((state) => state.startQuickListing);
+  const cancelListing = useWorkbench((state) => state.cancelQuickListing);
+  const setListingSearch = useWorkbench((state) => state.setListingSearch);
+  const togglePid = useWorkbench((state) => state.togglePickedPid);
   const heading = useRef<HTMLHeadingElement>(null);
   const targetId = target?.vm.id;
 
@@ -38,7 +49,9 @@ export function DiagnosticsContainer() {
   }, [targetId]);
 
   if (target === null) return null;
-  const running = jobId !== null;
+  const capturing = jobId !== null;
+  const listingRunning = listingJobId !== null;
+  const running = capturing || listingRunning;
   const way = describeAccess(target.vm, access, login.user.trim() !== '');
   const skipped = stepsSkippedBy(selection, way.agentless);
   const labelOf = (id: string): string => stepChoices.find((choice) => choice.id === id)?.label ?? id;
@@ -71,23 +84,64 @@ export function DiagnosticsContainer() {
       ) : null}
       <CaptureStepsForm selected={selection} pids={pids} access={access} disabled={running} onToggle={toggle} onPids={setPids} onAccess={setAccess} />
       {!target.vm.qgaChannel || access === 'ssh' ? <GuestLoginFields login={login} disabled={running} onChange={setLogin} /> : null}
+      <div className="button-row">
+        {listingRunning ? (
+          <button type="button" className="button" data-testid="capture-listing-cancel" onClick={() => void cancelListing()}>
+            Cancel quick listing
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="button"
+            data-testid="capture-listing-start"
+            disabled={running || way.agentless}
+            aria-describedby="capture-listing-help"
+            onClick={() => void startListing()}
+          >
+            Quick listing
+          </button>
+        )}{' '}
+        <span id="capture-listing-help" className="muted">
+          {way.agentless
+            ? 'A quick listing needs a way into the clone (the guest agent, or a guest login).'
+            : 'Clones the VM, lists its processes to pick targets from, and destroys the clone; the small capture stays in the case folder.'}
+        </span>
+      </div>
+      {listingRunning ? (
+        <div className="capture-progress" data-testid="capture-listing-progress" aria-live="polite">
+          <ProgressBar value={listingJob?.value ?? 0} label="Quick listing progress" />
+          <p>{listingJob?.step ?? 'Starting'}</p>
+        </div>
+      ) : null}
+      {listingError ? <ErrorBanner error={listingError} /> : null}
+      {listing ? (
+        <ProcessPicker
+          processes={listing.processes}
+          search={listingSearch}
+          picked={new Set(pidsInText(pids))}
+          listedAt={listing.listedAt}
+          disabled={running}
+          onSearch={setListingSearch}
+          onToggle={togglePid}
+        />
+      ) : null}
       {problem ? (
         <p className="capture-problem" role="alert" data-testid="capture-problem">
           {problem}
         </p>
       ) : null}
       <div className="button-row">
-        {running ? (
+        {capturing ? (
           <button type="button" className="button" data-testid="capture-cancel" onClick={() => void cancel()}>
             Cancel capture
           </button>
         ) : (
-          <button type="button" className="button button-primary" data-testid="capture-start" onClick={() => void start()}>
+          <button type="button" className="button button-primary" data-testid="capture-start" disabled={listingRunning} onClick={() => void start()}>
             Start capture
           </button>
         )}
       </div>
-      {running ? (
+      {capturing ? (
         <div className="capture-progress" data-testid="capture-progress" aria-live="polite">
           <ProgressBar value={job?.value ?? 0} label="Capture progress" />
           <p data-testid="capture-step">{job?.step ?? 'Starting'}</p>
