@@ -1,0 +1,94 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labAcquire, labRelease, labVm, queryVmStatus, runInGuest, type LabInfo } from '../support/lab';
+import { startWebWorkbench, type WebWorkbench } from '../support/web-mode';
+
+// Targets picked from a quick listing, in a real browser against the real services and lab-web:
+// quick listing -> pick civic-worker -> capture with backtraces -> Review has its backtraces artifact.
+
+let lab: LabInfo;
+let workbench: WebWorkbench;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  lab = await labAcquire({ vms: process.env['CIVIC_LAB_VMS'] ?? 'lab-web', owner: 'tests' });
+  const home = await mkdtemp(join(tmpdir(), 'civic-ui-picker-'));
+  cleanups.push(() => rm(home, { recursive: true, force: true }));
+  // The host key is known already: this test is about picking targets, not the key dialog.
+  await mkdir(join(home, '.ssh'), { recursive: true });
+  await writeFile(join(home, '.ssh', 'known_hosts'), `${lab.ssh.knownHostsLine.trim()}\n`);
+  workbench = await startWebWorkbench({ homeDir: home });
+  cleanups.push(() => workbench.close());
+});
+
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+  await labRelease({ keep: process.env['CIVIC_LAB_KEEP'] === '1' });
+});
+
+describe('Process picker in the Diagnostics panel (web mode, lab-web)', () => {
+  it('picks civic-worker from a quick listing and captures its backtraces', async () => {
+    const { page } = workbench;
+    const web = labVm(lab, 'lab-web');
+    await page.getByTestId('nav-hosts').click();
+    await page.getByTestId('host-add').click();
+    await page.getByTestId('host-form-alias').fill('lab');
+    await page.getByTestId('host-form-host').fill(lab.ssh.host);
+    await page.getByTestId('host-form-port').fill(String(lab.ssh.port));
+    await page.getByTestId('host-form-user').fill('root');
+    await page.getByTestId('host-form-identity').fill(lab.ssh.privateKeyPath);
+    await page.getByTestId('host-form-qmpdirs').fill(dirname(web.qmpSocketPath ?? '/'));
+    await page.getByTestId('host-save').click();
+    await page.getByTestId('host-connect').click();
+    const item = page.locator('[data-testid="vm-item"][data-vm-name="lab-web"]');
+    await item.waitFor({ timeout: 90_000 });
+    await item.getByTestId('vm-capture').click();
+    await page.getByTestId('diagnostics-panel').waitFor();
+
+    // The quick listing runs as a job with its own progress and cancel, then shows the clone's processes.
+    await page.getByTestId('capture-listing-start').click();
+    await page.getByTestId('capture-listing-progress').waitFor();
+    expect(await page.getByTestId('capture-listing-cancel').isVisible()).toBe(true);
+    await page.getByTestId('process-picker').waitFor({ timeout: 280_000 });
+    expect(await page.getByTestId('process-picker-note').textContent()).toMatch(/keep their pids/);
+
+    // Search, then the keyboard: ArrowDown into the list, Space picks.
+    const search = page.getByTestId('process-picker-search');
+    await search.fill('civic-worker');
+    const row = page.locator('[data-testid="process-picker-row"]').filter({ hasText: 'civic-worker' }).first();
+    await row.waitFor();
+    const pid = Number(await row.getAttribute('data-pid'));
+    expect(await page.locator('[data-testid="process-picker-row"]').first().getAttribute('data-pid')).toBe(String(pid));
+    await search.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Space');
+    expect(await row.getByTestId('process-picker-check').isChecked()).toBe(true);
+    expect(await page.getByTestId('capture-pids').inputValue()).toBe(String(pid));
+    // The clone was cut from the running VM: the long-lived worker has the same pid there.
+    const sourcePids = (await runInGuest(web, 'pidof civic-worker')).stdout.trim().split(/\s+/).map(Number);
+    expect(sourcePids).toContain(pid);
+
+    // Capture with backtraces of the picked process only (the processes step comes along).
+    for (const step of ['sockets', 'system', 'kernel-symbols'] as const) await page.getByTestId(`capture-step-${step}`).uncheck();
+    await page.getByTestId('capture-step-backtraces').check();
+    await page.getByTestId('capture-start').click();
+    await page.getByTestId('capture-progress').waitFor();
+
+    await page.getByTestId('process-table').waitFor({ timeout: 280_000 });
+    await page.getByTestId('tab-artifacts').click();
+    const artifact = page.getByTestId('artifact-open').filter({ hasText: `artifacts/backtraces/${pid}.txt` });
+    await artifact.waitFor();
+    await artifact.click();
+    const text = await page.getByTestId('artifact-text').textContent();
+    // civic-worker runs a main thread and four workers: gdb names every one.
+    expect(text?.match(/^Thread \d+ /gm)?.length).toBe(5);
+    // Back in the panel the outcome names no failed step.
+    await page.getByTestId('nav-hosts').click();
+    await page.getByTestId('capture-outcome').waitFor();
+    expect(await page.getByTestId('capture-failed').count()).toBe(0);
+    expect(await queryVmStatus(web.qmpSocketPath ?? '')).toBe('running');
+    expect(workbench.pageErrors).toEqual([]);
+  });
+});
