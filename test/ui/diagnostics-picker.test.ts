@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 describe('Process picker in the Diagnostics panel (web mode, lab-web)', () => {
-  it('picks civic-worker from a quick listing and captures its backtraces', async () => {
+  it('picks civic-worker from a quick listing and captures its backtraces', { timeout: 600_000 }, async () => {
     const { page } = workbench;
     const web = labVm(lab, 'lab-web');
     await page.getByTestId('nav-hosts').click();

@@ -10,8 +10,8 @@ import { pidsInText } from './quick-listing';
 import './diagnostics.css';
 
 /**
- * The Diagnostics panel for one VM: steps, the way in (shown before running), progress with cancel,
- * and the outcome; a finished capture opens in Review by itself.
+ * The Diagnostics panel for one VM: steps, the way in (shown before running), a quick listing to pick
+ * target processes from, progress with cancel, and the outcome; a finished capture opens in Review by itself.
  */
 export function DiagnosticsContainer() {
   const target = useWorkbench((state) => state.captureTarget);
