@@ -26,6 +26,17 @@ async function outcome<T>(promise: Promise<T>): Promise<{ value?: T; error?: Wor
   }
 }
 
+/** Waits for `step`, failing at once with the job's own error if the job ends first (e.g. VM_BUSY). */
+function beforeEnd<T>(step: Promise<T>, done: Promise<unknown>): Promise<T> {
+  return Promise.race([
+    step,
+    done.then(
+      () => Promise.reject(new Error('the job ended before the awaited step')),
+      (error: unknown) => Promise.reject(error),
+    ),
+  ]);
+}
+
 /** Resolves with the first job snapshot of `jobId` that `test` accepts. */
 function waitForJob(snapshots: JobSnapshot[], listeners: Set<(job: JobSnapshot) => void>, jobId: () => string | undefined, test: (job: JobSnapshot) => boolean): Promise<JobSnapshot> {
   return new Promise((resolveWait) => {
@@ -138,7 +149,7 @@ describe('hosts service against the lab: connect, deploy, probe, list, helper jo
       const firstProgress = waitForJob(snapshots, jobListeners, () => current.jobId, (job) => job.step === 'plan');
       const started = await services.hosts.startHelperJob(host.id, 'clone', { vm: webRef, strategy: 'precopy' });
       current.jobId = started.jobId;
-      const plan = await firstProgress;
+      const plan = await beforeEnd(firstProgress, started.done);
       expect(plan.lastLine).toMatch(/precopy/i);
       expect(services.jobs.cancel(started.jobId)).toBe(true);
       const result = await outcome(started.done);
@@ -169,7 +180,7 @@ describe('hosts service against the lab: connect, deploy, probe, list, helper jo
     const firstProgress = waitForJob(snapshots, jobListeners, () => current.jobId, (job) => job.step === 'plan');
     const started = await services.hosts.startHelperJob(host.id, 'clone', { vm: webRef, strategy: 'precopy' });
     current.jobId = started.jobId;
-    await firstProgress;
+    await beforeEnd(firstProgress, started.done);
     const link = await services.hosts.ssh.run(host.id, ['sh', '-c', 'echo "$SSH_CONNECTION"']);
     const clientPort = Number(link.stdout.toString('utf8').trim().split(' ')[1]);
     expect(await killSshdServing(lab.ssh.port, clientPort)).not.toEqual([]);
