@@ -263,7 +263,7 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
       cloneId: clone.cloneId,
       artifacts: written.artifacts,
       skipped,
-      failed: explainGoneTargets([...(overSsh?.failed ?? []), ...(collected?.failed ?? [])], written.processPids),
+      failed: explainGoneTargets(steps, [...(overSsh?.failed ?? []), ...(collected?.failed ?? [])], written.processPids),
       processCount: written.processCount,
       findingCount: written.findingCount,
       verified: written.integrity.verified,

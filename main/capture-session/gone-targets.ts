@@ -18,20 +18,32 @@ export function withProcessListing(steps: readonly CaptureStep[]): CaptureStep[]
   return [{ id: 'processes' }, ...steps];
 }
 
+/** The failure that names a target missing from the clone. */
+function goneFailure(step: string, pid: number): CaptureStepFailure {
+  return {
+    step,
+    pid,
+    code: processGoneCode,
+    message: `Process ${pid} is not running in this clone: it ended, or restarted under a new pid, after it was picked. Run a quick listing again and pick it anew.`,
+  };
+}
+
 /**
- * Rewrites per-process failures of pids the clone does not have into a plain "process gone" failure.
+ * Reports every target pid the clone does not list as a "process gone" failure of its step.
  *
- * `clonePids` is the clone's listing, or null when none was collected (then nothing can be told).
+ * A diagnostic tool may fail on a missing pid or may not (gdb exits 0 after "No such process"), so
+ * the clone's own listing decides: a failure of that pid is rewritten, and one is added where the tool
+ * said nothing. `clonePids` is null when no listing was collected; then nothing can be told.
  */
-export function explainGoneTargets(failed: readonly CaptureStepFailure[], clonePids: readonly number[] | null): CaptureStepFailure[] {
+export function explainGoneTargets(steps: readonly CaptureStep[], failed: readonly CaptureStepFailure[], clonePids: readonly number[] | null): CaptureStepFailure[] {
   if (clonePids === null) return [...failed];
   const present = new Set(clonePids);
-  return failed.map((failure) => {
-    if (failure.pid === null || !perProcessSteps.has(failure.step) || present.has(failure.pid)) return failure;
-    return {
-      ...failure,
-      code: processGoneCode,
-      message: `Process ${failure.pid} is not running in this clone: it ended, or restarted under a new pid, after it was picked. Run a quick listing again and pick it anew.`,
-    };
-  });
+  const gone = (step: string, pid: number | null): pid is number => pid !== null && perProcessSteps.has(step) && !present.has(pid);
+  const explained = failed.map((failure) => (gone(failure.step, failure.pid) ? goneFailure(failure.step, failure.pid) : failure));
+  for (const step of steps) {
+    for (const pid of step.pids ?? []) {
+      if (gone(step.id, pid) && !explained.some((failure) => failure.step === step.id && failure.pid === pid)) explained.push(goneFailure(step.id, pid));
+    }
+  }
+  return explained;
 }

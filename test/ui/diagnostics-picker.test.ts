@@ -6,7 +6,8 @@ import { labAcquire, labRelease, labVm, queryVmStatus, runInGuest, type LabInfo 
 import { startWebWorkbench, type WebWorkbench } from '../support/web-mode';
 
 // Targets picked from a quick listing, in a real browser against the real services and lab-web:
-// quick listing -> pick civic-worker -> capture with backtraces -> Review has its backtraces artifact.
+// quick listing -> pick civic-worker -> capture with backtraces -> Review has its backtraces artifact;
+// a pid the clone does not have is reported as gone.
 
 let lab: LabInfo;
 let workbench: WebWorkbench;
@@ -70,7 +71,11 @@ describe('Process picker in the Diagnostics panel (web mode, lab-web)', () => {
     const sourcePids = (await runInGuest(web, 'pidof civic-worker')).stdout.trim().split(/\s+/).map(Number);
     expect(sourcePids).toContain(pid);
 
-    // Capture with backtraces of the picked process only (the processes step comes along).
+    // A power user adds a pid by hand that the next clone does not have: it is reported as gone, the rest runs.
+    await page.getByTestId('capture-pids').fill(`${pid}, 4194000`);
+    expect(await row.getByTestId('process-picker-check').isChecked()).toBe(true);
+
+    // Capture with backtraces of the targets only (the processes step comes along).
     for (const step of ['sockets', 'system', 'kernel-symbols'] as const) await page.getByTestId(`capture-step-${step}`).uncheck();
     await page.getByTestId('capture-step-backtraces').check();
     await page.getByTestId('capture-start').click();
@@ -84,10 +89,12 @@ describe('Process picker in the Diagnostics panel (web mode, lab-web)', () => {
     const text = await page.getByTestId('artifact-text').textContent();
     // civic-worker runs a main thread and four workers: gdb names every one.
     expect(text?.match(/^Thread \d+ /gm)?.length).toBe(5);
-    // Back in the panel the outcome names no failed step.
+    // Back in the panel the outcome names the typed pid as gone, and nothing else as failed.
     await page.getByTestId('nav-hosts').click();
     await page.getByTestId('capture-outcome').waitFor();
-    expect(await page.getByTestId('capture-failed').count()).toBe(0);
+    const failures = await page.getByTestId('capture-failed').locator('li').allTextContents();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatch(/pid 4194000\) failed: Process 4194000 is not running in this clone/);
     expect(await queryVmStatus(web.qmpSocketPath ?? '')).toBe('running');
     expect(workbench.pageErrors).toEqual([]);
   });

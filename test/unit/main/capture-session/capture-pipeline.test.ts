@@ -123,13 +123,15 @@ describe('runCapture', () => {
     const toolFailure = (pid: number) => ({ step: 'backtraces', pid, code: 'HELPER_FAILED', message: `backtraces for process ${pid} ended with exit 1 (see the artifact).` });
     const { host, log } = fakeCaptureHost({ collectFailed: [toolFailure(200), toolFailure(4242)] });
     const { runner } = jobs();
-    const request: CaptureRequest = { ...triage, steps: [{ id: 'backtraces', pids: [200, 4242] }] };
+    const request: CaptureRequest = { ...triage, steps: [{ id: 'backtraces', pids: [200, 4242] }, { id: 'kernel-stacks', pids: [4243] }] };
     const outcome = await runner.run('capture', 'Capture web', (context) => runCapture(host, request, context, options()));
-    expect(log.args['collect']).toMatchObject({ steps: [{ id: 'processes' }, { id: 'backtraces', pids: [200, 4242] }] });
+    expect(log.args['collect']).toMatchObject({ steps: [{ id: 'processes' }, { id: 'backtraces', pids: [200, 4242] }, { id: 'kernel-stacks', pids: [4243] }] });
     // 200 runs in the clone: its own failure stands; 4242 is not there: it is named as gone.
     expect(outcome.failed).toEqual([
       toolFailure(200),
       { step: 'backtraces', pid: 4242, code: 'PROCESS_GONE', message: expect.stringMatching(/Process 4242 is not running in this clone/) },
+      // The helper said nothing about 4243; the clone's listing has no such process.
+      { step: 'kernel-stacks', pid: 4243, code: 'PROCESS_GONE', message: expect.stringMatching(/Process 4243 /) },
     ]);
   });
 
