@@ -1,12 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Result } from '../../../../preload/api';
 import { requestChannel } from '../../../../preload/channels';
 import { registerIpc } from '../../../../main/electron/register-ipc';
+import { useTempFolders } from '../../../support/temp-folders';
 import { transportRequestNames } from '../../../../main/contract/request-handlers';
 import { createWorkbenchServices } from '../../../../main/services';
+
+const tempFolder = useTempFolders('civic-ipc');
 
 type Handler = (event: unknown, args: unknown) => Promise<Result<unknown>>;
 
@@ -19,7 +20,7 @@ function setUp() {
   const sent: Array<[string, unknown]> = [];
   const window = { webContents: { id: 7, send: (channel: string, payload: unknown) => void sent.push([channel, payload]), isDestroyed: () => false } };
   const services = createWorkbenchServices({
-    appDataDir: mkdtempSync(join(tmpdir(), 'civic-ipc-')),
+    appDataDir: tempFolder(),
     resourcesDir: join(__dirname, '../../../../resources'),
     transport: 'electron',
   });

@@ -1,13 +1,15 @@
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeFileAtomic } from '../../../../main/storage/atomic-write';
 import { createRecentCaptures } from '../../../../main/storage/recent-captures';
+import { useTempFolders } from '../../../support/temp-folders';
+
+const tempFolder = useTempFolders('civic-storage');
 
 describe('writeFileAtomic', () => {
   it('replaces the file whole, leaves no temporary file and keeps it private', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'civic-atomic-'));
+    const folder = tempFolder();
     const file = join(folder, 'hosts.json');
     writeFileSync(file, 'old');
     await writeFileAtomic(file, 'new content');
@@ -19,7 +21,7 @@ describe('writeFileAtomic', () => {
 
 describe('recent captures', () => {
   it('keeps the newest first without duplicates, and survives a damaged file', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'civic-recent-'));
+    const folder = tempFolder();
     const recent = createRecentCaptures(folder, 3);
     for (const name of ['a', 'b', 'a', 'c', 'd']) await recent.add({ path: `/${name}.civic`, title: name, openedAt: '2026-01-01T00:00:00Z' });
     expect((await recent.list()).map((entry) => entry.title)).toEqual(['d', 'c', 'a']);

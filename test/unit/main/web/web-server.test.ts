@@ -1,11 +1,13 @@
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createWorkbenchServices } from '../../../../main/services';
 import { startWebServer, type WebServer } from '../../../../main/web/web-server';
+import { useTempFolders } from '../../../support/temp-folders';
+
+const tempFolder = useTempFolders('civic-web');
 
 interface Reply {
   status: number;
@@ -33,13 +35,14 @@ afterEach(async () => {
 });
 
 async function start(): Promise<WebServer> {
-  const staticDir = mkdtempSync(join(tmpdir(), 'civic-static-'));
+  // The renderer folder sits inside a parent holding a file the server must never serve.
+  const staticDir = join(tempFolder(), 'renderer');
+  mkdirSync(join(staticDir, 'assets'), { recursive: true });
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Civic</title>');
-  mkdirSync(join(staticDir, 'assets'));
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(join(staticDir, '..', 'secret.txt'), 'outside');
   const services = createWorkbenchServices({
-    appDataDir: mkdtempSync(join(tmpdir(), 'civic-web-data-')),
+    appDataDir: tempFolder(),
     resourcesDir: join(__dirname, '../../../../resources'),
     transport: 'web',
   });
