@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBundle } from '../bundle/bundle-reader';
-import { documentSchemas, type FindingsDocument, type ManifestArtifact, type ManifestCommand, type StoredProcess, type StoredSocket } from '../bundle/bundle-schema';
+import { documentSchemas, type FindingsDocument, type ManifestArtifact, type ManifestCommand, type StoredProcess, type StoredSocket, type SystemDocument } from '../bundle/bundle-schema';
 import { appendCustody, createBundleWriter, type BundleIdentity } from '../bundle/bundle-writer';
 import type { CustodyEvent } from '../bundle/custody';
 import { packBundle } from '../bundle/pack-bundle';
@@ -50,21 +50,23 @@ export const toolkitManifestArtifact = 'artifacts/toolkit-manifest.json';
 /** The path of the detector's findings inside a capture. */
 export const findingsArtifact = 'artifacts/findings.json';
 
-async function readDocument<R extends 'processes' | 'sockets'>(path: string, role: R): Promise<unknown> {
+async function readDocument<R extends 'processes' | 'sockets' | 'system'>(path: string, role: R): Promise<unknown> {
   const parsed = documentSchemas[role].safeParse(JSON.parse(await readFile(path, 'utf8')));
   if (!parsed.success) throw new WorkbenchFailure('BUNDLE_DOCUMENT_INVALID', `The collected ${role} document does not follow its schema.`, { subject: path });
   return parsed.data;
 }
 
-/** Runs the detector over the collected processes and sockets; null when processes were not collected. */
+/** Runs the detector over the collected processes, sockets and system document; null when processes were not collected. */
 export async function findingsFor(artifacts: readonly StagedArtifact[], generatedAt: string): Promise<{ document: FindingsDocument; processCount: number; pids: number[] } | null> {
   const processes = artifacts.find((staged) => staged.artifact.role === 'processes');
   if (processes === undefined) return null;
   const sockets = artifacts.find((staged) => staged.artifact.role === 'sockets');
   const processDocument = (await readDocument(processes.localPath, 'processes')) as { processes: StoredProcess[] };
   const socketDocument = sockets === undefined ? { sockets: [] as StoredSocket[] } : ((await readDocument(sockets.localPath, 'sockets')) as { sockets: StoredSocket[] });
+  const system = artifacts.find((staged) => staged.artifact.role === 'system');
+  const systemDocument = system === undefined ? null : ((await readDocument(system.localPath, 'system')) as SystemDocument);
   return {
-    document: detectAnomalies({ processes: processDocument.processes, sockets: socketDocument.sockets, generatedAt }),
+    document: detectAnomalies({ processes: processDocument.processes, sockets: socketDocument.sockets, system: systemDocument, generatedAt }),
     processCount: processDocument.processes.length,
     pids: processDocument.processes.map((process) => process.pid),
   };

@@ -1,5 +1,7 @@
 import type { StoredFinding } from '../bundle/bundle-schema';
 import type { DetectorContext, ProcessView } from './detector-context';
+import { guestStringText } from './guest-string-text';
+import { decodeKernelTaint } from './kernel-taint';
 
 /** A finding before it gets its id. */
 export type FindingDraft = Omit<StoredFinding, 'id'>;
@@ -164,6 +166,64 @@ const bidiInArgv: AnomalyRule = {
       })),
 };
 
+// Lines of /etc/ld.so.preload that load something: comments and blank lines do not.
+function preloadEntries(content: string): string[] {
+  return content
+    .split('\n')
+    .flatMap((line) => line.replace(/#.*/, '').split(/[\s:]+/))
+    .filter((entry) => entry !== '');
+}
+
+const ldSoPreload: AnomalyRule = {
+  id: 'ld-so-preload',
+  version: 1,
+  detect: (context) => {
+    const preload = context.system?.ldSoPreload;
+    if (!preload?.present) return [];
+    const entries = preloadEntries(guestStringText(preload.content));
+    if (entries.length === 0) return [];
+    const shown = entries.slice(0, 8).join(', ') + (entries.length > 8 ? ` and ${entries.length - 8} more` : '');
+    return [
+      {
+        rule: 'ld-so-preload',
+        severity: 'high',
+        title: '/etc/ld.so.preload loads a library into every program',
+        detail: `/etc/ld.so.preload names ${shown}${preload.truncated ? ' (the file was longer than what was read)' : ''}.`,
+        pids: [],
+        falsePositives: 'A few memory debuggers and hardening libraries are installed this way; the package that owns the library says which.',
+        nextStep: "Hash the named libraries from the clone's disk overlay and check which package owns them; userland rootkits hide here.",
+      },
+    ];
+  },
+};
+
+const kernelTainted: AnomalyRule = {
+  id: 'kernel-tainted',
+  version: 1,
+  detect: (context) => {
+    const kernel = context.system?.kernel;
+    if (!kernel) return [];
+    const suspicious = decodeKernelTaint(kernel.tainted).flags.filter((flag) => flag.suspicious);
+    if (suspicious.length === 0) return [];
+    const letters = new Set(suspicious.map((flag) => flag.letter));
+    const modules = (context.system?.modules ?? [])
+      .filter((module) => [...guestStringText(module.taints)].some((letter) => letters.has(letter)))
+      .map((module) => guestStringText(module.name));
+    const named = modules.length === 0 ? '' : ` Modules carrying those flags: ${modules.slice(0, 8).join(', ')}${modules.length > 8 ? ` and ${modules.length - 8} more` : ''}.`;
+    return [
+      {
+        rule: 'kernel-tainted',
+        severity: 'medium',
+        title: 'Kernel runs code nobody vouched for',
+        detail: `The kernel is tainted (${kernel.tainted}): ${suspicious.map((flag) => `${flag.letter} ${flag.meaning}`).join('; ')}.${named}`,
+        pids: [],
+        falsePositives: 'Vendor drivers built outside the kernel tree (storage, GPU, VirtualBox/VMware tools) set O or E; DKMS lists them.',
+        nextStep: 'Compare each tainting module with the packages installed on the VM, and copy any unknown .ko file from the clone overlay for analysis.',
+      },
+    ];
+  },
+};
+
 /** Every rule, in the order findings are reported within a severity. */
 export const anomalyRules: readonly AnomalyRule[] = [
   exeInTempDir,
@@ -172,5 +232,7 @@ export const anomalyRules: readonly AnomalyRule[] = [
   webServerShell,
   fakeKernelThread,
   ldPreload,
+  ldSoPreload,
+  kernelTainted,
   bidiInArgv,
 ];

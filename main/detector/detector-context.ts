@@ -1,4 +1,4 @@
-import type { StoredProcess, StoredSocket } from '../bundle/bundle-schema';
+import type { StoredProcess, StoredSocket, SystemDocument } from '../bundle/bundle-schema';
 import { guestStringText } from './guest-string-text';
 
 /** A process with its text fields decoded once, for rules to read. */
@@ -19,6 +19,8 @@ export interface DetectorContext {
   readonly byPid: ReadonlyMap<number, ProcessView>;
   readonly listeners: ReadonlyMap<number, readonly StoredSocket[]>;
   readonly connections: ReadonlyMap<number, readonly StoredSocket[]>;
+  /** The capture's system document; null when the collector did not produce one. */
+  readonly system: SystemDocument | null;
   /** Ancestors of a process, nearest first, stopping at a cycle or a missing parent. */
   ancestors(view: ProcessView, limit?: number): ProcessView[];
 }
@@ -39,7 +41,11 @@ function groupByPid(sockets: readonly StoredSocket[], keep: (socket: StoredSocke
 }
 
 /** Builds the context from the collected documents. */
-export function createDetectorContext(processes: readonly StoredProcess[], sockets: readonly StoredSocket[]): DetectorContext {
+export function createDetectorContext(
+  processes: readonly StoredProcess[],
+  sockets: readonly StoredSocket[],
+  system: SystemDocument | null = null,
+): DetectorContext {
   const views = processes.map<ProcessView>((record) => ({
     record,
     pid: record.pid,
@@ -57,6 +63,7 @@ export function createDetectorContext(processes: readonly StoredProcess[], socke
     byPid,
     listeners: groupByPid(sockets, (socket) => socket.protocol !== 'unix' && isListening(socket)),
     connections: groupByPid(sockets, (socket) => socket.protocol !== 'unix' && !isListening(socket)),
+    system,
     ancestors(view, limit = 64) {
       const found: ProcessView[] = [];
       const seen = new Set<number>([view.pid]);

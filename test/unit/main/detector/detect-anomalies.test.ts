@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openBundle } from '../../../../main/bundle/bundle-reader';
-import type { StoredProcess, StoredSocket } from '../../../../main/bundle/bundle-schema';
+import type { StoredProcess, StoredSocket, SystemDocument } from '../../../../main/bundle/bundle-schema';
 import { detectAnomalies } from '../../../../main/detector/detect-anomalies';
 
 const samplePath = join(__dirname, '../../../../resources/samples/sample.civic');
@@ -40,6 +40,20 @@ const clean: StoredProcess[] = [
   process({ pid: 20, name: 'sh', exe: '/bin/busybox', argv: ['sh', '/etc/supervisor.sh'] }),
 ];
 
+function system(overrides: { tainted?: number; preload?: string | null; modules?: SystemDocument['modules'] } = {}): SystemDocument {
+  return {
+    schemaVersion: 1,
+    capturedAt: at,
+    kernel: { banner: 'Linux version 6.1.0', release: '6.1.0', tainted: overrides.tainted ?? 0, taintFlags: [], uptimeSeconds: 10, bootedAt: at },
+    modules: overrides.modules ?? [{ name: 'virtio_net', size: 1000, instances: 0, dependencies: [], state: 'Live', taints: '' }],
+    mounts: [],
+    ldSoPreload: { present: overrides.preload !== undefined && overrides.preload !== null, content: overrides.preload ?? null, truncated: false },
+    logins: [],
+    persistence: [],
+    persistenceTruncated: false,
+  };
+}
+
 describe('detectAnomalies', () => {
   it('finds nothing on a clean machine', () => {
     expect(detectAnomalies({ processes: clean, sockets: [listener(10, 80)], generatedAt: at }).findings).toEqual([]);
@@ -69,6 +83,37 @@ describe('detectAnomalies', () => {
     expect(found.map((finding) => finding.id)).toEqual(['F-001', 'F-002', 'F-003', 'F-004', 'F-005', 'F-006', 'F-007']);
   });
 
+  it('finds nothing in a clean system document, an empty or comment-only ld.so.preload, or a kernel only warned', () => {
+    for (const document of [system(), system({ preload: '' }), system({ preload: '# nothing here\n\n' }), system({ tainted: 1 << 9 })]) {
+      expect(detectAnomalies({ processes: clean, sockets: [], system: document, generatedAt: at }).findings).toEqual([]);
+    }
+  });
+
+  it('flags a non-empty /etc/ld.so.preload as high and names the library', () => {
+    const found = detectAnomalies({ processes: clean, sockets: [], system: system({ preload: '/lib/x86_64-linux-gnu/libsnoopy.so\n' }), generatedAt: at }).findings;
+    expect(found.map((finding) => [finding.rule, finding.severity])).toEqual([['ld-so-preload', 'high']]);
+    expect(found[0]?.detail).toContain('/lib/x86_64-linux-gnu/libsnoopy.so');
+    expect(found[0]?.nextStep).not.toBe('');
+  });
+
+  it('flags an unsigned out-of-tree module as a medium kernel taint, decoding the flags and naming the module', () => {
+    const modules = [
+      { name: 'virtio_net', size: 1000, instances: 0, dependencies: [], state: 'Live', taints: '' },
+      { name: 'diamorphine', size: 16384, instances: 0, dependencies: [], state: 'Live', taints: 'OE' },
+    ];
+    const found = detectAnomalies({ processes: clean, sockets: [], system: system({ tainted: (1 << 12) | (1 << 13), modules }), generatedAt: at }).findings;
+    expect(found.map((finding) => [finding.rule, finding.severity])).toEqual([['kernel-tainted', 'medium']]);
+    expect(found[0]?.detail).toContain('O externally built (out-of-tree) module loaded');
+    expect(found[0]?.detail).toContain('E unsigned module loaded');
+    expect(found[0]?.detail).toContain('diamorphine');
+    expect(found[0]?.detail).not.toContain('virtio_net');
+  });
+
+  it('flags a forced module load', () => {
+    const found = detectAnomalies({ processes: clean, sockets: [], system: system({ tainted: 1 << 1 }), generatedAt: at }).findings;
+    expect(found.map((finding) => finding.rule)).toEqual(['kernel-tainted']);
+  });
+
   it('reads names stored as bytes and survives parent cycles', () => {
     const processes = [
       process({ pid: 40, ppid: 41, name: { b64: Buffer.from('[kthr\xffead]', 'latin1').toString('base64') }, argv: [] }),
@@ -83,8 +128,9 @@ describe('detectAnomalies', () => {
     try {
       const processes = (await bundle.readDocument('processes')).processes;
       const sockets = (await bundle.readDocument('sockets')).sockets;
+      const system = await bundle.readDocument('system');
       const recorded = (await bundle.readDocument('findings')).findings;
-      const found = detectAnomalies({ processes, sockets, generatedAt: at }).findings;
+      const found = detectAnomalies({ processes, sockets, system, generatedAt: at }).findings;
       const rules = (list: ReadonlyArray<{ rule: string }>) => [...new Set(list.map((finding) => finding.rule))].sort();
       expect(rules(found)).toEqual(rules(recorded));
       for (const finding of recorded) {
