@@ -6,6 +6,7 @@ import type {
   ArtifactView,
   CaptureDiff,
   CaptureFacts,
+  SystemFacts,
   CaptureOverview,
   ExportFormat,
   ExportResult,
@@ -25,6 +26,7 @@ import { createEventBus, type EventBus } from './contract/event-bus';
 import { WorkbenchFailure } from './errors';
 import { createJobRunner, type JobRunner } from './jobs/job-runner';
 import { createReviewQueries } from './review/review-queries';
+import { systemFactsOf } from './review/system-facts';
 import { createRecentCaptures, type RecentCaptures } from './storage/recent-captures';
 import { createHostsService, type HostsService, type HostsServiceDeps } from './sessions/hosts-service';
 import { createCaptureSessionService, type CaptureSessionService } from './capture-session/capture-session-service';
@@ -72,6 +74,7 @@ export interface ReviewService {
   queryProcesses(query: ProcessWindowQuery): Promise<ProcessWindow>;
   processDetail(handle: string, pid: number, revealSecrets: boolean): Promise<ProcessDetailRecord>;
   facts(handle: string): Promise<CaptureFacts>;
+  systemFacts(handle: string): Promise<SystemFacts | null>;
   sockets(handle: string): Promise<readonly SocketRecord[]>;
   triage(handle: string): Promise<TriageRecord>;
   setTriage(handle: string, change: { readonly findingId: string; readonly state: TriageState; readonly note: string }): Promise<TriageRecord>;
@@ -170,6 +173,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     queryProcesses: async (query) => reviewQueries.queryProcesses(query),
     processDetail: async (handle, pid, revealSecrets) => reviewQueries.processDetail(handle, pid, revealSecrets),
     facts: async (handle) => reviewQueries.facts(handle),
+    systemFacts: async (handle) => systemFactsOf(captures.capture(handle)),
     sockets: async (handle) => reviewQueries.sockets(handle),
     triage: (handle) => reviewQueries.triage(handle),
     setTriage: (handle, change) => reviewQueries.setTriage(handle, change),

@@ -374,6 +374,83 @@ export interface CaptureFacts {
   readonly metrics: readonly { readonly name: string; readonly points: readonly { readonly at: string; readonly value: number }[] }[];
 }
 
+/** One kernel taint flag, decoded. */
+export interface TaintFlagFact {
+  readonly letter: string;
+  readonly meaning: string;
+  /** Whether the flag points at kernel code nobody vouched for (unsigned, out-of-tree, forced). */
+  readonly suspicious: boolean;
+}
+
+/** One loaded kernel module. */
+export interface KernelModuleFact {
+  readonly name: GuestText;
+  readonly size: number;
+  readonly instances: number;
+  readonly state: GuestText;
+  /** The module's taint letters as the guest listed them. */
+  readonly taints: GuestText;
+  readonly taintFlags: readonly TaintFlagFact[];
+}
+
+/** Why a mount deserves a look. */
+export type MountConcern = 'noexec-missing' | 'unusual-type';
+
+/** One mount of the guest. */
+export interface MountFact {
+  readonly source: GuestText;
+  readonly target: GuestText;
+  readonly fsType: GuestText;
+  readonly options: GuestText;
+  readonly concerns: readonly MountConcern[];
+}
+
+/** One logged-in user (utmp). */
+export interface LoginFact {
+  readonly user: GuestText;
+  readonly line: GuestText;
+  readonly host: GuestText;
+  readonly pid: number;
+  readonly loginAt: string | null;
+}
+
+/** One file in a persistence location. */
+export interface PersistenceFact {
+  readonly path: GuestText;
+  readonly type: 'file' | 'directory' | 'symlink' | 'other';
+  readonly size: number;
+  readonly mtime: string | null;
+  readonly sha256: string | null;
+  readonly linkTarget: GuestText | null;
+}
+
+/** Persistence files of one folder. */
+export interface PersistenceGroup {
+  readonly location: GuestText;
+  readonly entries: readonly PersistenceFact[];
+}
+
+/** A capture's system document, made safe to show. */
+export interface SystemFacts {
+  readonly capturedAt: string;
+  readonly kernel: {
+    readonly banner: GuestText | null;
+    readonly release: GuestText | null;
+    readonly tainted: number;
+    readonly taintFlags: readonly TaintFlagFact[];
+    /** Set bits no known flag names. */
+    readonly unknownTaintBits: readonly number[];
+    readonly uptimeSeconds: number | null;
+    readonly bootedAt: string | null;
+  };
+  readonly modules: readonly KernelModuleFact[];
+  readonly mounts: readonly MountFact[];
+  readonly ldSoPreload: { readonly present: boolean; readonly content: GuestText | null; readonly truncated: boolean; readonly loadsSomething: boolean };
+  readonly logins: readonly LoginFact[];
+  readonly persistence: readonly PersistenceGroup[];
+  readonly persistenceTruncated: boolean;
+}
+
 /** What an analyst decided about a finding. */
 export type TriageState = 'new' | 'confirmed' | 'false-positive';
 
@@ -703,6 +780,8 @@ export interface WorkbenchApi {
   /** Every field of one process; secrets in its environment stay hidden unless asked for. */
   getProcessDetail(args: { readonly handle: string; readonly pid: number; readonly revealSecrets: boolean }): Promise<Result<ProcessDetailRecord>>;
   getCaptureFacts(args: { readonly handle: string }): Promise<Result<CaptureFacts>>;
+  /** The capture's kernel, modules, mounts, ld.so.preload, logins and persistence files; null when not collected. */
+  getSystemFacts(args: { readonly handle: string }): Promise<Result<SystemFacts | null>>;
   getSockets(args: { readonly handle: string }): Promise<Result<readonly SocketRecord[]>>;
   getTriage(args: { readonly handle: string }): Promise<Result<TriageRecord>>;
   setTriage(args: {

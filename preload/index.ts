@@ -36,6 +36,7 @@ const api: WorkbenchApi = {
   queryProcesses: (args) => ipcRenderer.invoke(requestChannel('queryProcesses'), args),
   getProcessDetail: (args) => ipcRenderer.invoke(requestChannel('getProcessDetail'), args),
   getCaptureFacts: (args) => ipcRenderer.invoke(requestChannel('getCaptureFacts'), args),
+  getSystemFacts: (args) => ipcRenderer.invoke(requestChannel('getSystemFacts'), args),
   getSockets: (args) => ipcRenderer.invoke(requestChannel('getSockets'), args),
   getTriage: (args) => ipcRenderer.invoke(requestChannel('getTriage'), args),
   setTriage: (args) => ipcRenderer.invoke(requestChannel('setTriage'), args),

@@ -103,6 +103,7 @@ export const requestHandlers = {
     services.review.processDetail(args.handle, args.pid, args.revealSecrets),
   ),
   getCaptureFacts: handler(z.strictObject({ handle }), (services, args) => services.review.facts(args.handle)),
+  getSystemFacts: handler(z.strictObject({ handle }), (services, args) => services.review.systemFacts(args.handle)),
   getSockets: handler(z.strictObject({ handle }), (services, args) => services.review.sockets(args.handle)),
   getTriage: handler(z.strictObject({ handle }), (services, args) => services.review.triage(args.handle)),
   setTriage: handler(

@@ -2,6 +2,7 @@ import type { StoredFinding } from '../bundle/bundle-schema';
 import type { DetectorContext, ProcessView } from './detector-context';
 import { guestStringText } from './guest-string-text';
 import { decodeKernelTaint } from './kernel-taint';
+import { preloadEntries } from './preload-entries';
 
 /** A finding before it gets its id. */
 export type FindingDraft = Omit<StoredFinding, 'id'>;
@@ -165,14 +166,6 @@ const bidiInArgv: AnomalyRule = {
         nextStep: 'Read the file it names from the clone overlay.',
       })),
 };
-
-// Lines of /etc/ld.so.preload that load something: comments and blank lines do not.
-function preloadEntries(content: string): string[] {
-  return content
-    .split('\n')
-    .flatMap((line) => line.replace(/#.*/, '').split(/[\s:]+/))
-    .filter((entry) => entry !== '');
-}
 
 const ldSoPreload: AnomalyRule = {
   id: 'ld-so-preload',

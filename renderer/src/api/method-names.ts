@@ -21,6 +21,7 @@ export const workbenchRequestNames = [
   'queryProcesses',
   'getProcessDetail',
   'getCaptureFacts',
+  'getSystemFacts',
   'getSockets',
   'getTriage',
   'setTriage',

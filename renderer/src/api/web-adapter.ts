@@ -140,6 +140,7 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     queryProcesses: (args) => request('queryProcesses', args),
     getProcessDetail: (args) => request('getProcessDetail', args),
     getCaptureFacts: (args) => request('getCaptureFacts', args),
+    getSystemFacts: (args) => request('getSystemFacts', args),
     getSockets: (args) => request('getSockets', args),
     getTriage: (args) => request('getTriage', args),
     setTriage: (args) => request('setTriage', args),

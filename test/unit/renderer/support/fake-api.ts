@@ -50,6 +50,7 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     queryProcesses: vi.fn(async (args: ProcessWindowQuery) => ok(sampleProcessWindow(args))),
     getProcessDetail: vi.fn(async (args: { handle: string; pid: number; revealSecrets: boolean }) => sampleProcessDetail(args.pid, args.revealSecrets)),
     getCaptureFacts: vi.fn(async () => ok(sampleFacts)),
+    getSystemFacts: vi.fn(async () => ok(null)),
     getSockets: vi.fn(async () => ok([])),
     getTriage: vi.fn(async () => ok({ location: 'beside-capture' as const, path: `${sampleOverview.path}.triage.json`, entries: [] })),
     setTriage: vi.fn(async (args: { findingId: string; state: TriageState; note: string }) =>
