@@ -11,6 +11,7 @@ import type {
   ProcessSortKey,
   ProcessWindow,
   SocketRecord,
+  SystemFacts,
   TriageRecord,
   TriageState,
   WorkbenchApi,
@@ -33,7 +34,7 @@ import {
 import type { SliceCreator } from './types';
 
 /** The tabs of the Review view. */
-export const reviewTabs = ['processes', 'findings', 'sockets', 'timeline', 'provenance', 'artifacts', 'compare'] as const;
+export const reviewTabs = ['processes', 'findings', 'sockets', 'timeline', 'provenance', 'artifacts', 'system', 'compare'] as const;
 
 /** One tab of the Review view. */
 export type ReviewTab = (typeof reviewTabs)[number];
@@ -53,6 +54,8 @@ export interface ReviewSlice {
   readonly revealSecrets: boolean;
   readonly facts: CaptureFacts | null;
   readonly sockets: readonly SocketRecord[] | null;
+  /** The System tab's facts once loaded (`facts` null when the capture has no system document). */
+  readonly system: { readonly facts: SystemFacts | null } | null;
   readonly triage: TriageRecord | null;
   readonly comparison: { readonly overview: CaptureOverview; readonly diff: CaptureDiff } | null;
   readonly comparing: boolean;
@@ -77,6 +80,7 @@ export interface ReviewSlice {
   setRevealSecrets(reveal: boolean): Promise<void>;
   setTriage(findingId: string, state: TriageState, note: string): Promise<void>;
   loadSockets(): Promise<void>;
+  loadSystemFacts(): Promise<void>;
   compareWith(path: string): Promise<void>;
   clearComparison(): Promise<void>;
   exportReport(format: ExportFormat): Promise<ExportResult | null>;
@@ -95,6 +99,7 @@ const initialReview = {
   revealSecrets: false,
   facts: null,
   sockets: null,
+  system: null,
   triage: null,
   comparison: null,
   comparing: false,
@@ -189,6 +194,7 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
       showReviewTab(tab) {
         set({ reviewTab: tab });
         if (tab === 'sockets' && get().sockets === null) void get().loadSockets();
+        if (tab === 'system' && get().system === null) void get().loadSystemFacts();
       },
 
       async loadProcessRange(start, end) {
@@ -290,6 +296,15 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
         if (current === null) return;
         const result = await api.getSockets({ handle: current });
         if (result.ok) set({ sockets: result.value });
+        else fail(result.error);
+      },
+
+      async loadSystemFacts() {
+        const current = handle();
+        if (current === null) return;
+        const result = await api.getSystemFacts({ handle: current });
+        if (handle() !== current) return;
+        if (result.ok) set({ system: { facts: result.value } });
         else fail(result.error);
       },
 

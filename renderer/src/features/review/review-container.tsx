@@ -16,6 +16,7 @@ import { ProcessTable } from './process-table';
 import { ProvenanceSummary } from './provenance-summary';
 import { ProvenanceView } from './provenance-view';
 import { SocketsView } from './sockets-view';
+import { SystemView } from './system-view';
 import { TimelineChart } from './timeline-chart';
 
 const tabLabels: Record<ReviewTab, string> = {
@@ -25,6 +26,7 @@ const tabLabels: Record<ReviewTab, string> = {
   timeline: 'Timeline',
   provenance: 'Provenance',
   artifacts: 'Artifacts',
+  system: 'System',
   compare: 'Compare',
 };
 
@@ -56,6 +58,7 @@ function CaptureReview() {
       triage: store.triage,
       facts: store.facts,
       sockets: store.sockets,
+      system: store.system,
       comparison: store.comparison,
       comparing: store.comparing,
       artifact: store.artifact,
@@ -183,6 +186,7 @@ function CaptureReview() {
       ) : null}
       {state.tab === 'provenance' ? <ProvenanceView overview={overview} /> : null}
       {state.tab === 'artifacts' ? <ArtifactsView artifacts={overview.provenance.artifacts} view={state.artifact} onOpen={(path, offset) => void actions.openArtifact(path, offset)} /> : null}
+      {state.tab === 'system' ? <SystemView system={state.system} /> : null}
       {state.tab === 'compare' ? (
         <CompareView diff={state.comparison?.diff ?? null} comparing={state.comparing} onCompare={(path) => void actions.compareWith(path)} onClear={() => void actions.clearComparison()} />
       ) : null}
