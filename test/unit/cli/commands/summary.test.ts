@@ -1,26 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packBundle } from '../../../../main/bundle/pack-bundle';
-import { writeSampleBundle } from '../../../../resources/samples/sample-capture';
-import type { CliIo } from '../../../../main/cli/commands/cli-io';
+import { captureIo } from './support/capture-io';
 import { summaryCommand, type CaptureSummary } from '../../../../main/cli/commands/summary';
-import { createWorkspace, entryDataRanges, flipByte, type Workspace } from '../../main/bundle/support/bundle-copies';
-
-function captureIo(): CliIo & { stdout: () => string; stderr: () => string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { out: (text) => out.push(text), err: (text) => err.push(text), stdout: () => out.join(''), stderr: () => err.join('') };
-}
+import { createSampleCopies, createWorkspace, entryDataRanges, flipByte, type Workspace } from '../../main/bundle/support/bundle-copies';
 
 let workspace: Workspace;
 // The synthetic sample, packed by its generator: its content is fixed, unlike the lab-made sample the app ships.
 let syntheticArchive: string;
 beforeAll(async () => {
   workspace = await createWorkspace();
-  await writeSampleBundle(join(workspace.root, 'synthetic'));
-  syntheticArchive = join(workspace.root, 'synthetic.civic');
-  await packBundle(join(workspace.root, 'synthetic'), syntheticArchive);
+  syntheticArchive = (await createSampleCopies(workspace.root)).archive;
 });
 afterAll(async () => {
   await workspace.cleanup();
