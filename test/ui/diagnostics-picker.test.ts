@@ -1,9 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labAcquire, labRelease, labVm, queryVmStatus, runInGuest, type LabInfo } from '../support/lab';
-import { startWebWorkbench, type WebWorkbench } from '../support/web-mode';
+import { labVm, queryVmStatus, runInGuest, type LabInfo } from '../support/lab';
+import { connectLabHost, startLabWorkbench, type LabWorkbench } from '../support/lab-workbench';
+import type { WebWorkbench } from '../support/web-mode';
 
 // Targets picked from a quick listing, in a real browser against the real services and lab-web:
 // quick listing -> pick civic-worker -> capture with backtraces -> Review has its backtraces artifact;
@@ -11,40 +9,22 @@ import { startWebWorkbench, type WebWorkbench } from '../support/web-mode';
 
 let lab: LabInfo;
 let workbench: WebWorkbench;
-const cleanups: Array<() => Promise<unknown>> = [];
+let session: LabWorkbench | undefined;
 
 beforeAll(async () => {
-  lab = await labAcquire({ vms: process.env['CIVIC_LAB_VMS'] ?? 'lab-web', owner: 'tests' });
-  const home = await mkdtemp(join(tmpdir(), 'civic-ui-picker-'));
-  cleanups.push(() => rm(home, { recursive: true, force: true }));
-  // The host key is known already: this test is about picking targets, not the key dialog.
-  await mkdir(join(home, '.ssh'), { recursive: true });
-  await writeFile(join(home, '.ssh', 'known_hosts'), `${lab.ssh.knownHostsLine.trim()}\n`);
-  workbench = await startWebWorkbench({ homeDir: home });
-  cleanups.push(() => workbench.close());
+  session = await startLabWorkbench('civic-ui-picker');
+  ({ lab, workbench } = session);
 });
 
 afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
-  await labRelease({ keep: process.env['CIVIC_LAB_KEEP'] === '1' });
+  await session?.close();
 });
 
 describe('Process picker in the Diagnostics panel (web mode, lab-web)', () => {
   it('picks civic-worker from a quick listing and captures its backtraces', { timeout: 600_000 }, async () => {
     const { page } = workbench;
     const web = labVm(lab, 'lab-web');
-    await page.getByTestId('nav-hosts').click();
-    await page.getByTestId('host-add').click();
-    await page.getByTestId('host-form-alias').fill('lab');
-    await page.getByTestId('host-form-host').fill(lab.ssh.host);
-    await page.getByTestId('host-form-port').fill(String(lab.ssh.port));
-    await page.getByTestId('host-form-user').fill('root');
-    await page.getByTestId('host-form-identity').fill(lab.ssh.privateKeyPath);
-    await page.getByTestId('host-form-qmpdirs').fill(dirname(web.qmpSocketPath ?? '/'));
-    await page.getByTestId('host-save').click();
-    await page.getByTestId('host-connect').click();
-    const item = page.locator('[data-testid="vm-item"][data-vm-name="lab-web"]');
-    await item.waitFor({ timeout: 90_000 });
+    const item = await connectLabHost(page, lab);
     await item.getByTestId('vm-capture').click();
     await page.getByTestId('diagnostics-panel').waitFor();
 
