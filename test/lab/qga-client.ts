@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { JsonLineSocket, ReplyTimeoutError, type JsonObject } from './json-line-socket';
+import { guestRun, type GuestRun } from '../../resources/toolkit/guest-agent';
 import { LabError } from './lab-error';
 
 /** An error reply from qemu-ga. */
@@ -20,6 +20,15 @@ export interface GuestExecResult {
   readonly exitCode: number;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/** A toolkit guest run as the lab reports it: text output, and 128 + signal for a killed program. */
+export function execResult(run: GuestRun): GuestExecResult {
+  return {
+    exitCode: run.exitCode ?? 128 + (run.signal ?? 0),
+    stdout: run.stdout.toString('utf8'),
+    stderr: run.stderr.toString('utf8'),
+  };
 }
 
 /** A minimal qemu-ga client over the host side of the agent's virtio-serial channel. */
@@ -57,27 +66,9 @@ export class QgaClient {
    * Runs a program in the guest with `guest-exec`, polls `guest-exec-status`, and returns its output.
    */
   async exec(path: string, args: readonly string[] = [], timeoutMs = 30_000): Promise<GuestExecResult> {
-    const started = (await this.execute('guest-exec', { path, arg: [...args], 'capture-output': true })) as { pid: number };
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const status = (await this.execute('guest-exec-status', { pid: started.pid })) as {
-        exited: boolean;
-        exitcode?: number;
-        signal?: number;
-        'out-data'?: string;
-        'err-data'?: string;
-      };
-      if (status.exited) {
-        return {
-          exitCode: status.exitcode ?? 128 + (status.signal ?? 0),
-          stdout: Buffer.from(status['out-data'] ?? '', 'base64').toString('utf8'),
-          stderr: Buffer.from(status['err-data'] ?? '', 'base64').toString('utf8'),
-        };
-      }
-      if (Date.now() > deadline) throw new LabError(`guest command ${path} still running after ${timeoutMs} ms`);
-      await delay(100);
-    }
+    return execResult(await guestRun(this, path, args, timeoutMs));
   }
+
 
   /** Closes the connection so the next client can connect. */
   close(): void {

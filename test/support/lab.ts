@@ -4,9 +4,9 @@ import { LabError } from '../lab/lab-error';
 import { resolveLabPaths } from '../lab/lab-paths';
 import { readState } from '../lab/lab-state';
 import { libvirtAgentCommand } from '../lab/libvirt-vm';
-import { guestShell, type GuestExecResult } from '../lab/qga-client';
+import { execResult, guestShell, type GuestExecResult } from '../lab/qga-client';
+import { guestRun } from '../../resources/toolkit/guest-agent';
 import type { LabVmName } from '../lab/vm-catalog';
-import { setTimeout as delay } from 'node:timers/promises';
 
 export { labAcquire, labDown, labRelease, labStatus, labUp, vmState };
 export type { LabFolderOptions, LabStatusReport, LabUpOptions, LabInfo, LabVmInfo, LabVmName, GuestExecResult };
@@ -47,24 +47,7 @@ export async function runInGuest(vm: LabVmInfo, script: string, timeoutMs = 30_0
   if (vm.qgaSocketPath) return guestShell(vm.qgaSocketPath, script, timeoutMs);
   if (!vm.libvirtDomain) throw new LabError(`${vm.name} has no guest agent`, 'use SSH for the lab-ssh guest');
   const domain = vm.libvirtDomain;
-  const started = (await libvirtAgentCommand(domain, 'guest-exec', { path: '/bin/sh', arg: ['-c', script], 'capture-output': true })) as { pid: number };
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = (await libvirtAgentCommand(domain, 'guest-exec-status', { pid: started.pid })) as {
-      exited: boolean;
-      exitcode?: number;
-      signal?: number;
-      'out-data'?: string;
-      'err-data'?: string;
-    };
-    if (status.exited) {
-      return {
-        exitCode: status.exitcode ?? 128 + (status.signal ?? 0),
-        stdout: Buffer.from(status['out-data'] ?? '', 'base64').toString('utf8'),
-        stderr: Buffer.from(status['err-data'] ?? '', 'base64').toString('utf8'),
-      };
-    }
-    if (Date.now() > deadline) throw new LabError(`guest command in ${vm.name} still running after ${timeoutMs} ms`);
-    await delay(100);
-  }
+  // libvirtd owns this guest's agent channel: the same guest-exec polling, through virsh.
+  const agent = { execute: (command: string, args?: Record<string, unknown>) => libvirtAgentCommand(domain, command, args) };
+  return execResult(await guestRun(agent, '/bin/sh', ['-c', script], timeoutMs));
 }
