@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ensureImage } from '../lab/image-build';
 import { LabError } from '../lab/lab-error';
@@ -10,7 +10,8 @@ import { resolveLabPaths } from '../lab/lab-paths';
 import { guestShell, withQga } from '../lab/qga-client';
 import { withQmp } from '../lab/qmp-client';
 import { runCommand } from '../lab/run-command';
-import { guestCommandLine, LAB_MACHINE_TYPE } from '../lab/vm-catalog';
+import { qemuArguments } from '../lab/qemu-vm';
+import { LAB_VMS } from '../lab/vm-catalog';
 
 /**
  * Registers a synchronous cleanup to run if the bench is stopped by SIGINT, SIGTERM or SIGHUP
@@ -244,31 +245,16 @@ interface GuestLaunch {
 }
 
 function guestArguments(launch: GuestLaunch): string[] {
-  // The lab's own VM layout (test/lab/qemu-vm.ts) at another RAM size, without host forwards.
-  return [
-    '-name', `${launch.name},debug-threads=on`,
-    '-machine', `${LAB_MACHINE_TYPE},accel=tcg`,
-    '-cpu', 'qemu64',
-    '-m', String(launch.memoryMiB),
-    '-smp', '1',
-    '-nodefaults',
-    '-no-user-config',
-    '-display', 'none',
-    '-no-reboot',
-    '-kernel', launch.kernelPath,
-    '-initrd', launch.initramfsPath,
-    '-append', guestCommandLine({ variant: 'clean', agent: 'qga' }),
-    '-serial', `file:${launch.consolePath}`,
-    '-qmp', `unix:${launch.qmpSocketPath},server=on,wait=off`,
-    '-blockdev', `driver=file,filename=${launch.diskPath},node-name=data-file`,
-    '-blockdev', 'driver=qcow2,file=data-file,node-name=data-disk',
-    '-device', 'virtio-blk-pci,drive=data-disk,id=data-disk-device,bus=pcie.0,addr=0x4',
-    '-netdev', 'user,id=net0',
-    '-device', 'virtio-net-pci,netdev=net0,id=net0-device,mac=52:54:00:c1:71:0b,bus=pcie.0,addr=0x3',
-    '-chardev', `socket,id=qga0,path=${launch.qgaSocketPath},server=on,wait=off`,
-    '-device', 'virtio-serial-pci,id=virtio-serial0,bus=pcie.0,addr=0x5',
-    '-device', 'virtserialport,bus=virtio-serial0.0,chardev=qga0,name=org.qemu.guest_agent.0',
-  ];
+  // The lab's own VM layout (test/lab/qemu-vm.ts), clean and without host forwards, at another RAM
+  // size, name and console file.
+  const spec = LAB_VMS.find((vm) => vm.variant === 'clean' && vm.agent === 'qga');
+  if (!spec) throw new LabError('the lab catalog has no clean VM with qemu-ga');
+  const argv = qemuArguments({ ...launch, spec, forwards: [], logDir: dirname(launch.consolePath) });
+  return replaceOption(
+    replaceOption(replaceOption(argv, '-m', String(launch.memoryMiB)), '-name', `${launch.name},debug-threads=on`),
+    '-serial',
+    `file:${launch.consolePath}`,
+  );
 }
 
 function replaceOption(argv: readonly string[], option: string, value: string): string[] {
