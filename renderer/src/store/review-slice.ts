@@ -264,7 +264,12 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
       },
 
       async moveCursor(key) {
-        const move = treeMove(get().processWindow, get().cursorIndex, key);
+        // A window for other rows (the ones on screen before a jump) may have become current after
+        // the cursor moved: read the cursor's own row, or Left and Right would be dropped.
+        const cursor = get().cursorIndex;
+        let around = get().processWindow;
+        if (cursor !== null && !windowCovers(around, cursor, cursor)) around = (await query(windowOffsetFor(cursor))) ?? around;
+        const move = treeMove(around, cursor, key);
         if (move.kind === 'toggle') get().toggleBranch(move.pid);
         if (move.kind !== 'move') return;
         // Use the window fetched for the target row: another window (for the rows on screen) may
