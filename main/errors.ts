@@ -13,6 +13,7 @@ const hints: Record<ErrorCode, string> = {
   NOT_FOUND: 'It may have been closed or removed. Refresh the view and try again.',
   CANCELLED: 'The work was cancelled; nothing was left half done. Start it again when ready.',
   INTERNAL: 'An unexpected error. The log has the details; please report it.',
+  TOO_MANY_REQUESTS: 'Too many requests were waiting on this connection, so this one was refused. Wait for the others to finish, then try again.',
   BUNDLE_NOT_FOUND: 'Check the path: a capture is a folder with manifest.json or a .civic file.',
   BUNDLE_UNREADABLE: 'Check that the file is readable by you and not still being copied.',
   BUNDLE_TRUNCATED: 'The file ends early: it was probably cut off while copying. Copy it again from its source.',

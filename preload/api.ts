@@ -24,6 +24,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'CANCELLED'
   | 'INTERNAL'
+  | 'TOO_MANY_REQUESTS'
   // Capture bundles
   | 'BUNDLE_NOT_FOUND'
   | 'BUNDLE_UNREADABLE'
