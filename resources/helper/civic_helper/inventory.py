@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ElementTree
 
 from .argv_rewrite import inspect_argv
 from .errors import HelperError
-from .qmp import QmpClient, is_socket, read_cmdline
+from .qmp import QmpClient, QmpError, is_socket, read_cmdline
 from .session import list_sessions
 from .vm import LIBVIRT_NAME, VmSource
 
@@ -23,22 +23,47 @@ def _busy_vm_ids(root):
     return ids
 
 
+# What one VM that cannot be read costs the list: one entry of its own (these exceptions), never the
+# whole list. A QMP socket left by a dead QEMU refuses; a domain undefined mid-list makes virsh fail.
+UNREADABLE = (HelperError, QmpError, RuntimeError, OSError, subprocess.TimeoutExpired, ElementTree.ParseError,
+              IndexError, KeyError, TypeError, ValueError, AttributeError)
+
+
+def _reason_of(error):
+    return error.message if isinstance(error, HelperError) else (str(error) or type(error).__name__)
+
+
+def unreadable_entry(kind, vm_id, reason, name=None, uuid=None, **extra):
+    """A VM the helper found but could not read: the full `list` entry shape, not cloneable, with the reason.
+
+    `error` holds the reason too, so the app can tell "could not be read" from "read, not cloneable".
+    """
+    entry = {"id": vm_id, "kind": kind, "name": name, "uuid": uuid, "state": "unknown", "memoryBytes": None,
+             "vcpus": 0, "qgaChannel": False, "cloneable": False, "reasons": [reason], "error": reason}
+    entry.update(extra)
+    return entry
+
+
 def describe_qmp_vm(path, busy_ids):
-    """One bare QEMU VM, read through its QMP socket and /proc/PID/cmdline."""
+    """One bare QEMU VM, read through its QMP socket and /proc/PID/cmdline; never raises for one VM."""
+    try:
+        return _describe_qmp_vm(path, busy_ids)
+    except UNREADABLE as error:
+        reason = "the QMP socket %s could not be read: %s" % (path, _reason_of(error))
+        return unreadable_entry("qmp", "qmp:" + path, reason, qmpSocket=path)
+
+
+def _describe_qmp_vm(path, busy_ids):
     entry = {"id": "qmp:" + path, "kind": "qmp", "qmpSocket": path}
     reasons = []
-    try:
-        with QmpClient(path, timeout=2.0) as monitor:
-            entry["name"] = (monitor.execute("query-name") or {}).get("name")
-            entry["uuid"] = (monitor.execute("query-uuid") or {}).get("UUID")
-            entry["state"] = monitor.execute("query-status").get("status")
-            entry["memoryBytes"] = (monitor.execute("query-memory-size-summary") or {}).get("base-memory")
-            entry["vcpus"] = len(monitor.execute("query-cpus-fast") or [])
-            blocks = monitor.execute("query-block") or []
-            pid = monitor.peer_pid()
-    except HelperError as error:
-        entry.update({"state": "unknown", "cloneable": False, "reasons": [error.message]})
-        return entry
+    with QmpClient(path, timeout=2.0) as monitor:
+        entry["name"] = (monitor.execute("query-name") or {}).get("name")
+        entry["uuid"] = (monitor.execute("query-uuid") or {}).get("UUID")
+        entry["state"] = (monitor.execute("query-status") or {}).get("status") or "unknown"
+        entry["memoryBytes"] = (monitor.execute("query-memory-size-summary") or {}).get("base-memory")
+        entry["vcpus"] = len(monitor.execute("query-cpus-fast") or [])
+        blocks = monitor.execute("query-block") or []
+        pid = monitor.peer_pid()
     entry["pid"] = pid
     facts = inspect_argv(read_cmdline(pid) or ["qemu"])
     entry["disks"] = []
@@ -131,26 +156,35 @@ def list_libvirt(busy_ids):
         uuids = [line.strip() for line in _virsh(["list", "--all", "--uuid"]).splitlines() if line.strip()]
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as error:
         return [], {"available": False, "reason": str(error)}
-    entries = []
-    for uuid in uuids:
-        try:
-            state = _virsh(["domstate", uuid]).strip().splitlines()[0]
-            entry, reasons = describe_libvirt_xml(_virsh(["dumpxml", uuid]), state.replace("shut off", "shutoff"))
-        except (RuntimeError, OSError, subprocess.TimeoutExpired, ElementTree.ParseError, IndexError) as error:
-            entries.append({"kind": "libvirt", "uuid": uuid, "state": "unknown", "cloneable": False,
-                            "reasons": [str(error)]})
-            continue
-        argv = None
-        if entry["state"] in ("running", "paused") and LIBVIRT_NAME.match(entry["name"] or ""):
-            pid = VmSource("libvirt", entry["name"]).pid()
-            argv = read_cmdline(pid) if pid else None
-        facts = inspect_argv(argv) if argv else {"nics": entry["nics"], "qgaChannel": entry["qgaChannel"],
-                                                 "vfio": entry["vfioDevices"], "refusals": []}
-        if argv:
-            facts["nics"] = entry["nics"]
-        _finish_entry(entry, facts, reasons, busy_ids)
-        entries.append(entry)
-    return entries, {"available": True}
+    return [describe_libvirt_domain(uuid, busy_ids) for uuid in uuids], {"available": True}
+
+
+def describe_libvirt_domain(uuid, busy_ids):
+    """One libvirt domain by UUID; never raises for one domain (it may be undefined while the list is read)."""
+    try:
+        return _describe_libvirt_domain(uuid, busy_ids)
+    except UNREADABLE as error:
+        reason = _reason_of(error)
+        if "failed to get domain" in reason or "Domain not found" in reason:
+            reason = "the domain %s disappeared while the list was read (%s)" % (uuid, reason)
+        else:
+            reason = "the domain %s could not be read: %s" % (uuid, reason)
+        return unreadable_entry("libvirt", "libvirt:" + uuid, reason, uuid=uuid)
+
+
+def _describe_libvirt_domain(uuid, busy_ids):
+    state = _virsh(["domstate", uuid]).strip().splitlines()[0]
+    entry, reasons = describe_libvirt_xml(_virsh(["dumpxml", uuid]), state.replace("shut off", "shutoff"))
+    argv = None
+    if entry["state"] in ("running", "paused") and LIBVIRT_NAME.match(entry["name"] or ""):
+        pid = VmSource("libvirt", entry["name"]).pid()
+        argv = read_cmdline(pid) if pid else None
+    facts = inspect_argv(argv) if argv else {"nics": entry["nics"], "qgaChannel": entry["qgaChannel"],
+                                             "vfio": entry["vfioDevices"], "refusals": []}
+    if argv:
+        facts["nics"] = entry["nics"]
+    _finish_entry(entry, facts, reasons, busy_ids)
+    return entry
 
 
 def list_vms(context, args):

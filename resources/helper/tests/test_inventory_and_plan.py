@@ -129,3 +129,41 @@ class DiskPlanTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ListShapesTest(unittest.TestCase):
+    """One VM that cannot be read costs its own entry, never the list; every entry has the full shape."""
+
+    # The keys the app's VM schema requires (main/helper-client/helper-payloads.ts).
+    REQUIRED = {"id", "kind", "name", "state", "memoryBytes", "vcpus", "qgaChannel", "cloneable", "reasons"}
+
+    @classmethod
+    def setUpClass(cls):
+        from .list_shapes import shapes
+        cls.shapes = shapes()
+
+    def test_every_entry_has_every_required_key(self):
+        for item in self.shapes["entries"]:
+            with self.subTest(item["label"]):
+                self.assertEqual(self.REQUIRED - set(item["entry"]), set())
+                self.assertIsInstance(item["entry"]["qgaChannel"], bool)
+                self.assertIsInstance(item["entry"]["vcpus"], int)
+
+    def test_unreadable_vms_are_listed_with_their_reason_and_not_cloneable(self):
+        by_label = {item["label"]: item["entry"] for item in self.shapes["entries"]}
+        stale = by_label["qmp c-stale.qmp"]
+        self.assertFalse(stale["cloneable"])
+        self.assertIn("c-stale.qmp", stale["error"])
+        self.assertIn("Connection refused", stale["reasons"][0])
+        gone = by_label["libvirt 66666666-7777-8888-9999-aaaaaaaaaaaa"]
+        self.assertIn("disappeared while the list was read", gone["error"])
+        self.assertEqual(gone["id"], "libvirt:66666666-7777-8888-9999-aaaaaaaaaaaa")
+        self.assertNotIn("error", by_label["libvirt 11111111-2222-3333-4444-555555555555"])
+
+    def test_the_list_keeps_the_readable_vms_beside_the_broken_ones(self):
+        payload = self.shapes["payloads"][0]["payload"]
+        names = {vm["name"] for vm in payload["vms"] if "error" not in vm}
+        self.assertEqual(names, {"db01", "old01", "web01"})
+        self.assertEqual(len([vm for vm in payload["vms"] if "error" in vm]), 5)
+        cloneable = [vm["id"] for vm in payload["vms"] if vm["cloneable"]]
+        self.assertEqual(cloneable, ["libvirt:db01"])
