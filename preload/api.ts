@@ -605,6 +605,8 @@ export interface VmSummary {
   readonly cloneable: boolean;
   /** Why it cannot be cloned, one sentence each. */
   readonly reasons: readonly string[];
+  /** Why the helper could not read this VM at all (a stale QMP socket, a domain gone mid-list); absent when it could. */
+  readonly readError?: string;
 }
 
 /** The VMs of a connected host and what the host can do. */

@@ -31,10 +31,13 @@ const vmSchema = z.object({
   qgaChannel: z.boolean(),
   cloneable: z.boolean(),
   reasons: z.array(text).max(64),
+  /** Set by the helper when it found the VM but could not read it (inventory.py `unreadable_entry`). */
+  error: text.optional(),
 });
 
+// Entries are read one by one (below), so one entry the app cannot read costs that row, not the list.
 const listSchema = z.object({
-  vms: z.array(vmSchema).max(1000),
+  vms: z.array(z.unknown()).max(1000),
   libvirt: z.object({ available: z.boolean(), reason: text.optional() }),
   qmpDirs: z.array(text).max(64),
 });
@@ -73,21 +76,52 @@ export function parseProbePayload(payload: unknown, host: string): HostCapabilit
   };
 }
 
+/** A row for an entry the app cannot read: not cloneable, named as well as the entry allows. */
+function unreadableVm(raw: unknown, index: number, where: string): VmSummary {
+  const fields = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  const id = text.safeParse(fields['id']);
+  const kind = z.enum(['qmp', 'libvirt']).safeParse(fields['kind']);
+  const name = text.safeParse(fields['name']);
+  const readError = `The helper's entry for this VM could not be read (at "${where}").`;
+  return {
+    id: id.success ? id.data : `unreadable:${index}`,
+    kind: kind.success ? kind.data : id.success && id.data.startsWith('libvirt:') ? 'libvirt' : 'qmp',
+    name: name.success ? name.data : null,
+    state: 'unknown',
+    memoryBytes: null,
+    vcpus: 0,
+    qgaChannel: false,
+    cloneable: false,
+    reasons: [readError],
+    readError,
+  };
+}
+
+/** Reads one `list` entry; an entry the app cannot read becomes a row saying so. */
+export function parseVmEntry(raw: unknown, index: number): VmSummary {
+  const parsed = vmSchema.safeParse(raw);
+  if (!parsed.success) return unreadableVm(raw, index, parsed.error.issues[0]?.path.join('.') ?? '');
+  const vm = parsed.data;
+  return {
+    id: vm.id,
+    kind: vm.kind,
+    name: vm.name,
+    state: vm.state,
+    memoryBytes: vm.memoryBytes,
+    vcpus: vm.vcpus,
+    qgaChannel: vm.qgaChannel,
+    // The helper never offers an unreadable VM for cloning; the app holds to that whatever it is sent.
+    cloneable: vm.error === undefined && vm.cloneable,
+    reasons: vm.reasons,
+    ...(vm.error === undefined ? {} : { readError: vm.error }),
+  };
+}
+
 /** Reads a `list` result. */
 export function parseListPayload(payload: unknown, host: string): VmListPayload {
   const list = parseWith(listSchema, payload, 'list', host);
   return {
-    vms: list.vms.map((vm) => ({
-      id: vm.id,
-      kind: vm.kind,
-      name: vm.name,
-      state: vm.state,
-      memoryBytes: vm.memoryBytes,
-      vcpus: vm.vcpus,
-      qgaChannel: vm.qgaChannel,
-      cloneable: vm.cloneable,
-      reasons: vm.reasons,
-    })),
+    vms: list.vms.map(parseVmEntry),
     libvirt: list.libvirt.reason === undefined ? { available: list.libvirt.available } : list.libvirt,
     qmpDirs: list.qmpDirs,
   };
