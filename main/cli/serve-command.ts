@@ -10,7 +10,8 @@ const usage = 'usage: civic serve [--port N] [CAPTURE]\n';
 /**
  * `civic serve`: the web mode, the same renderer and services in a browser on 127.0.0.1.
  *
- * Runs until interrupted; prints the URL (with its one-time token) to open.
+ * Runs until interrupted; prints the URL (with its one-time token) to open. The token buys one
+ * browser a session; Enter on a terminal prints a fresh one-time URL for another browser.
  */
 export async function serveCommand(args: readonly string[], io: CliIo, until: Promise<void> = waitForSignal()): Promise<number> {
   let port = 0;
@@ -38,11 +39,23 @@ export async function serveCommand(args: readonly string[], io: CliIo, until: Pr
   }
   const services = createWorkbenchServices({ appDataDir: defaultAppDataDir(), resourcesDir, transport: 'web', launchCapturePath });
   const server = await startWebServer({ services, staticDir: rendererDir, port });
-  io.out(`Civic Workbench is serving on ${server.origin}\nOpen this URL (it carries a one-time token):\n  ${server.url}\n`);
+  io.out(`Civic Workbench is serving on ${server.origin}\nOpen this URL (it carries a one-time token, dead once used):\n  ${server.url}\n`);
+  const stopNewUrls = process.stdin.isTTY ? printNewUrlOnEnter(io, () => server.newSignInUrl()) : () => undefined;
+  io.out(process.stdin.isTTY ? 'Press Enter for a new one-time URL (another browser); Ctrl+C stops.\n' : '');
   await until;
+  stopNewUrls();
   await services.shutdown();
   await server.close();
   return 0;
+}
+
+function printNewUrlOnEnter(io: CliIo, newUrl: () => string): () => void {
+  const onData = (): void => io.out(`New one-time URL:\n  ${newUrl()}\n`);
+  process.stdin.on('data', onData);
+  return () => {
+    process.stdin.removeListener('data', onData);
+    process.stdin.pause();
+  };
 }
 
 function waitForSignal(): Promise<void> {

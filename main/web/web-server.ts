@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,15 +9,15 @@ import { pipeline } from 'node:stream/promises';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Result } from '../../preload/api';
-import { dispatchRequest } from '../contract/dispatch';
 import { contentSecurityPolicy } from '../electron/content-security-policy';
 import { WorkbenchFailure, toWorkbenchError } from '../errors';
 import { createLogger } from '../logging/logger';
-import { forgetSecret, registerSecret } from '../logging/redact';
 import type { WorkbenchServices } from '../services';
-import { createSessionToken, readCookie, tokenMatches } from './session-token';
+import { readCookie } from './session-token';
+import { createSignIn } from './sign-in';
+import { usedLinkPage } from './used-link-page';
+import { serveSocket } from './socket-connection';
 import { findStaticFile } from './static-files';
-import { clientMessageSchema } from './wire-protocol';
 
 const log = createLogger('web');
 
@@ -32,16 +32,21 @@ export interface WebServerOptions {
   readonly token?: string;
   /** Largest upload accepted, in bytes. */
   readonly maxUploadBytes?: number;
+  /** Requests one connection may have waiting at once (see `socket-connection.ts`). */
+  readonly maxInFlight?: number;
 }
 
 /** A running web mode server. */
 export interface WebServer {
-  /** The URL to open, token included. */
+  /** The URL to open, its one-time token included. */
   readonly url: string;
   /** The origin the page runs at. */
   readonly origin: string;
   readonly port: number;
+  /** The one-time token of `url`. */
   readonly token: string;
+  /** A fresh one-time sign-in URL (for another browser); earlier ones are not affected. */
+  newSignInUrl(): string;
   close(): Promise<void>;
 }
 
@@ -59,15 +64,18 @@ const securityHeaders: Record<string, string> = {
  * Serves the renderer on 127.0.0.1 and carries the contract over a WebSocket.
  *
  * Only the transport differs from Electron: requests go through the same `dispatchRequest`. Every
- * HTTP request needs the per-launch token (first as `?token=`, then as a cookie scoped to this port),
- * a Host header naming this server (against DNS rebinding), and WebSockets and uploads an Origin equal
- * to this server's.
+ * HTTP request needs a session: a one-time token (`?token=`, exchanged once for a session cookie
+ * scoped to this port, then dead), a Host header naming this server (against DNS rebinding), and
+ * WebSockets and uploads an Origin equal to this server's.
  */
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
-  const token = options.token ?? createSessionToken();
-  registerSecret(token);
+  const signIn = createSignIn(options.token);
+  const token = signIn.issue();
   const maxUploadBytes = options.maxUploadBytes ?? 64 * 1024 ** 3;
   const uploadDir = await mkdtemp(join(tmpdir(), 'civic-uploads-'));
+  // Uploads are temporary copies: gone when the process ends, even by an uncaught error.
+  const removeUploadsNow = (): void => rmSync(uploadDir, { recursive: true, force: true });
+  process.once('exit', removeUploadsNow);
   const sockets = new Set<WebSocket>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
 
@@ -77,7 +85,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const hostAllowed = (request: IncomingMessage): boolean => allowedHosts().includes(request.headers.host ?? '');
   const originAllowed = (request: IncomingMessage): boolean =>
     request.headers.origin !== undefined && request.headers.origin === `http://${request.headers.host ?? ''}` && hostAllowed(request);
-  const cookieValid = (request: IncomingMessage): boolean => tokenMatches(readCookie(request.headers.cookie, cookieName()), token);
+  const cookieValid = (request: IncomingMessage): boolean => signIn.sessionValid(readCookie(request.headers.cookie, cookieName()));
 
   const send = (response: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void => {
     response.writeHead(status, { ...securityHeaders, 'Content-Type': type });
@@ -113,19 +121,24 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     send(response, 200, JSON.stringify(result), 'application/json');
   };
 
+  const redirect = (response: ServerResponse, location: string, cookie?: string): void => {
+    response.writeHead(303, { ...securityHeaders, ...(cookie === undefined ? {} : { 'Set-Cookie': cookie }), Location: location });
+    response.end();
+  };
+
   const handleHttp = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     if (!hostAllowed(request)) return send(response, 421, 'Wrong Host header.');
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
     const presented = url.searchParams.get('token');
     if (presented !== null) {
-      if (!tokenMatches(presented, token)) return send(response, 401, 'Invalid token. Open the URL that `civic serve` printed.');
       url.searchParams.delete('token');
-      response.writeHead(303, {
-        ...securityHeaders,
-        'Set-Cookie': `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`,
-        Location: url.pathname + url.search,
-      });
-      return void response.end();
+      const location = url.pathname + url.search;
+      // The browser that used the link already has its session: opening the link again just goes in.
+      if (cookieValid(request)) return redirect(response, location);
+      const exchange = signIn.exchange(presented);
+      if (exchange.outcome === 'used') return send(response, 410, usedLinkPage, 'text/html; charset=utf-8');
+      if (exchange.outcome === 'invalid') return send(response, 401, 'Invalid token. Open the URL that `civic serve` printed.');
+      return redirect(response, location, `${cookieName()}=${exchange.session}; HttpOnly; SameSite=Strict; Path=/`);
     }
     if (!cookieValid(request)) return send(response, 401, 'Not signed in. Open the URL that `civic serve` printed (it carries the token).');
     if (request.method === 'POST' && url.pathname === '/upload') return handleUpload(request, response, url);
@@ -141,19 +154,6 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
   };
 
-  const handleMessage = async (socket: WebSocket, data: string): Promise<void> => {
-    let message: unknown;
-    try {
-      message = JSON.parse(data);
-    } catch {
-      return socket.close(1008, 'Malformed message.');
-    }
-    const parsed = clientMessageSchema.safeParse(message);
-    if (!parsed.success) return socket.close(1008, 'Malformed message.');
-    const result = await dispatchRequest(options.services, parsed.data.method, parsed.data.args ?? null);
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify({ type: 'response', id: parsed.data.id, result }));
-  };
-
   const server: Server = createServer((request, response) => {
     handleHttp(request, response).catch((error: unknown) => {
       log.error('HTTP request failed', error);
@@ -163,6 +163,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node drops its own error listener on an upgrade: a reset during a refusal would end the process.
+    socket.on('error', () => socket.destroy());
     const path = (request.url ?? '').split('?')[0];
     if (path !== '/api') return refuseUpgrade(socket, '404 Not Found');
     if (!hostAllowed(request)) return refuseUpgrade(socket, '421 Misdirected Request');
@@ -171,10 +173,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     wss.handleUpgrade(request, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
-      ws.on('message', (data, isBinary) => {
-        if (isBinary) return ws.close(1003, 'Text messages only.');
-        void handleMessage(ws, data.toString());
-      });
+      serveSocket(ws, { services: options.services, ...(options.maxInFlight === undefined ? {} : { maxInFlight: options.maxInFlight }) });
     });
   });
 
@@ -196,6 +195,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     origin,
     port,
     token,
+    newSignInUrl: () => `${origin}/?token=${signIn.issue()}`,
     async close() {
       detachEvents();
       for (const socket of sockets) socket.terminate();
@@ -203,7 +203,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await rm(uploadDir, { recursive: true, force: true });
-      forgetSecret(token);
+      process.removeListener('exit', removeUploadsNow);
+      signIn.close();
     },
   };
 }
