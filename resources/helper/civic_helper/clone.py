@@ -3,14 +3,16 @@
 import os
 import socket
 import subprocess
+import threading
 import time
 
 from .argv_rewrite import ClonePlan, RewriteRefused, inspect_argv, rewrite_argv
 from .errors import HelperError, IMPACT_BUDGET_EXCEEDED, VM_BUSY, VM_NOT_CLONEABLE, failed, invalid
-from .journal import Journal, make_fault_hook
+from .journal import Journal, fault_action, make_fault_hook, pause_offset_faults
 from .qmp import QmpClient, QmpError, accepts_connections, event_time, rss_bytes, wait_for
 from .session import RootLock, Session, list_sessions, new_clone_id
 from .teardown import MIGRATION_ACTIVE, restore_migration_settings, teardown
+from .watchdog import WatchdogLink
 
 STRATEGIES = ("auto", "background-snapshot", "precopy")
 DEFAULT_MAX_PAUSE_MS = 300
@@ -217,6 +219,7 @@ class CloneOperation:
         self.monitor = None
         self.clone_monitor = None
         self.clone_process = None
+        self.watchdog = None
         self.result = {}
 
     # -- helpers --------------------------------------------------------------------------------
@@ -239,6 +242,9 @@ class CloneOperation:
     def _clone_pid(self):
         return self.clone_process.pid if self.clone_process is not None else None
 
+    def _watchdog_pid(self):
+        return self.watchdog.pid if self.watchdog is not None else None
+
     # -- the run --------------------------------------------------------------------------------
 
     def run(self):
@@ -247,6 +253,8 @@ class CloneOperation:
         try:
             self.monitor = self.source.open_monitor(self.token)
             strategy = self._prepare()
+            # Started with the session, so its start-up overlapped the preparation above.
+            self.watchdog.wait_ready()
             if strategy == "background-snapshot":
                 self._run_background_snapshot()
             else:
@@ -261,6 +269,8 @@ class CloneOperation:
             for client in (self.clone_monitor, self.monitor):
                 if client is not None:
                     client.close()
+            if self.watchdog is not None:
+                self.watchdog.close()
             self.session.unlock()
 
     def _create_session(self):
@@ -276,8 +286,22 @@ class CloneOperation:
             self.session = Session(root, clone_id)
             self.session.create({"vm": self.source.describe(), "helperPid": os.getpid(), "createdAt": time.time()})
             self.session.try_lock()
-        hook = make_fault_hook(self.context.fault_spec, self.token, self._clone_pid)
+        hook = make_fault_hook(self.context.fault_spec, self.token, self._clone_pid, self._watchdog_pid)
         self.journal = Journal(self.session.dir, fault_hook=hook)
+        # Before anything touches the source: a pause must never outlive the helper.
+        self.watchdog = WatchdogLink(self.session, self.source, self.args["maxPauseMs"])
+        for offset, action in pause_offset_faults(self.context.fault_spec):
+            self.watchdog.on_pause(self._pause_fault_timer(offset, action))
+
+    def _pause_fault_timer(self, offset, action):
+        """Test-only: carry out `action` `offset` seconds after the pause began (a helper thread)."""
+        def start(paused_at):
+            delay = max(0.0, paused_at + offset - time.monotonic())
+            timer = threading.Timer(delay, fault_action, (action, "pause", self.token, self._clone_pid,
+                                                          self._watchdog_pid))
+            timer.daemon = True
+            timer.start()
+        return start
 
     def _prepare(self):
         monitor = self.monitor
@@ -428,10 +452,12 @@ class CloneOperation:
                          log=self._clone_log_tail())
         return self.clone_monitor.execute("query-status").get("status")
 
-    def _wait_migration(self, monitor, done, what, timeout):
+    def _wait_migration(self, monitor, done, what, timeout, on_poll=None):
         last = {}
 
         def check():
+            if on_poll is not None:
+                on_poll()
             info = monitor.execute("query-migrate") or {}
             status = info.get("status")
             last.update(info)
@@ -482,11 +508,13 @@ class CloneOperation:
         self.token.check()
         # One record before the pause lists every action in it: fsyncs inside the pause would double it.
         # Rollback checks each action against QEMU's own state, so the record need not say how far it got.
+        self.watchdog.arm()
         self.journal.append("source-cut", wasRunning=self.was_running, fdname=fdname,
                             steps=["stop", "snapshot", "state-save", "resume"])
         with self.token.shield():
             # From stop to cont nothing may interrupt us except our own budget checks.
             paused_at = time.monotonic()
+            self.watchdog.paused(paused_at)
             if self.was_running:
                 self.journal.fault_point("source-stop")
                 monitor.execute("stop")
@@ -500,6 +528,7 @@ class CloneOperation:
                 self.journal.fault_point("source-resume")
                 monitor.execute("cont")
             pause_ms = (time.monotonic() - paused_at) * 1000.0 if self.was_running else 0.0
+            self.watchdog.disarm()
         self.journal.append("source-resumed", pauseMs=round(pause_ms, 3))
         self.result["sourcePauseMs"] = round(pause_ms, 1)
         cut_at = paused_at
@@ -549,16 +578,21 @@ class CloneOperation:
             self._progress("migrate", 0.2, "Copying memory to the clone")
             monitor.execute("getfd", {"fdname": fdname}, fds=[outgoing.fileno()])
             self.journal.append("migrate-start", wasRunning=self.was_running)
+            # The migration pauses the source by itself at pre-switchover: the watchdog wants our polls.
+            self.watchdog.arm(beat_within_ms=self.args["maxPauseMs"])
             monitor.execute("migrate", {"uri": "fd:" + fdname})
         finally:
             outgoing.close()
             incoming.close()
-        info = self._wait_migration(monitor, ("pre-switchover",), "precopy migration", self.args["timeoutSeconds"])
+        self.journal.fault_point("migrate-running")
+        info = self._wait_migration(monitor, ("pre-switchover",), "precopy migration", self.args["timeoutSeconds"],
+                                    on_poll=self.watchdog.beat)
         seen_at = time.monotonic()
         stop_event = monitor.find_event("STOP")
         # The pause began at QEMU's STOP event; without events (virsh) we count from seeing it.
         paused_at = seen_at - max(0.0, time.time() - event_time(stop_event)) if stop_event else seen_at
         with self.token.shield():
+            self.watchdog.paused(paused_at)
             self._budget_check(paused_at, "pre-switchover")
             self.journal.append("switchover", steps=["snapshot", "migrate-continue", "resume"])
             self.journal.fault_point("source-snapshot")
@@ -571,6 +605,7 @@ class CloneOperation:
                 self.journal.fault_point("source-resume")
                 monitor.execute("cont")
             pause_ms = (time.monotonic() - paused_at) * 1000.0 if self.was_running else 0.0
+            self.watchdog.disarm()
         self.journal.append("source-resumed", pauseMs=round(pause_ms, 3))
         self.result["sourcePauseMs"] = round(pause_ms, 1)
         if stop_event is not None:
@@ -612,7 +647,8 @@ class CloneOperation:
 
             try:
                 summary = teardown(self.session, self.journal, self.session.journal_view(), open_source,
-                                   self.emitter, reason=reason)
+                                   self.emitter, reason=reason,
+                                   on_source_settled=self.watchdog.disarm if self.watchdog is not None else None)
                 if isinstance(error, HelperError):
                     error.detail.setdefault("rollback", summary["actions"])
             except BaseException as rollback_error:  # report both: the cause and what is left to recover

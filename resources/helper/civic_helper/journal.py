@@ -18,6 +18,8 @@ CLONE_PHASES_PRECOPY = (
 )
 # Points inside the source pause where faults can be injected without a journal record.
 PAUSE_FAULT_POINTS = ("source-stop", "source-snapshot", "state-save", "migrate-continue", "source-resume")
+# Precopy: the migration runs and will pause the source by itself at pre-switchover.
+MIGRATION_FAULT_POINTS = ("migrate-running",)
 # Phases of `destroy` and of rollback (shared by error paths and `recover`).
 TEARDOWN_PHASES = (
     "teardown", "migrate-cancel", "source-resume", "caps-restore", "clone-stop", "source-commit",
@@ -142,6 +144,11 @@ class JournalView:
         return "creating"
 
 
+FAULT_ACTIONS = ("kill", "cancel", "kill-clone", "kill-watchdog", "kill-both", "hang")
+# `pause+N:action` acts N ms after a source pause began (a random offset inside the pause window).
+PAUSE_OFFSET_PREFIX = "pause+"
+
+
 def parse_fault(spec):
     """Parse CIVIC_HELPER_FAULT (`phase:action[,phase:action]`); test-only, documented as such."""
     faults = {}
@@ -149,30 +156,71 @@ def parse_fault(spec):
         return faults
     for item in spec.split(","):
         phase, _, action = item.partition(":")
-        if phase and action in ("kill", "cancel", "kill-clone"):
+        if phase and action in FAULT_ACTIONS:
             faults[phase] = action
     return faults
 
 
-def make_fault_hook(spec, token, clone_pid_source):
-    """A hook called after each record: SIGKILLs the helper, requests cancel or kills the clone."""
+def pause_offset_faults(spec):
+    """The `pause+N:action` faults as (seconds after the pause began, action)."""
+    offsets = []
+    for phase, action in parse_fault(spec).items():
+        if phase.startswith(PAUSE_OFFSET_PREFIX):
+            try:
+                offsets.append((float(phase[len(PAUSE_OFFSET_PREFIX):]) / 1000.0, action))
+            except ValueError:
+                continue
+    return offsets
+
+
+def _kill(pid):
+    if pid:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def fault_action(action, phase, token, clone_pid_source, watchdog_pid_source=None):
+    """Carry out one test-only fault: SIGKILL the helper, the clone or the watchdog, cancel, or hang."""
+    if action == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    elif action == "cancel":
+        token.request("fault injection at " + phase)
+        token.check()
+    elif action == "kill-clone":
+        _kill(clone_pid_source())
+    elif action in ("kill-watchdog", "kill-both"):
+        pid = watchdog_pid_source() if watchdog_pid_source is not None else None
+        _kill(pid)
+        if pid and action == "kill-both":
+            # Both at once: the watchdog must be gone before the helper, or it would see the helper die.
+            while os.path.exists("/proc/%d" % pid) and not _zombie(pid):
+                time.sleep(0.0005)
+            os.kill(os.getpid(), signal.SIGKILL)
+    elif action == "hang":
+        # A helper stuck inside the pause (a blocked call): only the watchdog can end it.
+        while True:
+            time.sleep(3600)
+
+
+def _zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            return handle.read().rsplit(b")", 1)[-1].split()[0:1] == [b"Z"]
+    except OSError:
+        return True
+
+
+def make_fault_hook(spec, token, clone_pid_source, watchdog_pid_source=None):
+    """A hook called after each record (and at pause points) that carries out the fault for that phase."""
     faults = parse_fault(spec)
     if not faults:
         return None
 
     def hook(phase):
         action = faults.get(phase)
-        if action == "kill":
-            os.kill(os.getpid(), signal.SIGKILL)
-        elif action == "cancel":
-            token.request("fault injection at " + phase)
-            token.check()
-        elif action == "kill-clone":
-            pid = clone_pid_source()
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if action is not None:
+            fault_action(action, phase, token, clone_pid_source, watchdog_pid_source)
 
     return hook

@@ -78,10 +78,12 @@ def clone_processes(session):
     return pids
 
 
-def teardown(session, journal, view, open_source, emitter=None, reason="teardown", token=None):
+def teardown(session, journal, view, open_source, emitter=None, reason="teardown", token=None,
+             on_source_settled=None):
     """Undo or finish everything the journal records; return a summary of what was done.
 
-    `open_source()` returns a connected source monitor or None when the source is gone.
+    `open_source()` returns a connected source monitor or None when the source is gone;
+    `on_source_settled()` is called once the source runs again (the clone's watchdog stands down).
     """
     summary = {"cloneId": session.clone_id, "reason": reason, "actions": []}
 
@@ -98,7 +100,7 @@ def teardown(session, journal, view, open_source, emitter=None, reason="teardown
         summary["sourceError"] = error.message
     try:
         if monitor is not None:
-            _teardown_source_migration(view, journal, monitor, summary, progress)
+            _teardown_source_migration(view, journal, monitor, summary, progress, on_source_settled)
         progress("clone-stop", 0.5, "Stopping the clone")
         if view.has("clone-start") or clone_processes(session):
             journal.append("clone-stop")
@@ -125,7 +127,7 @@ def teardown(session, journal, view, open_source, emitter=None, reason="teardown
     return summary
 
 
-def _teardown_source_migration(view, journal, monitor, summary, progress):
+def _teardown_source_migration(view, journal, monitor, summary, progress, on_source_settled=None):
     """Cancel our migration, resume the source if we paused it, restore migration settings."""
     fdname = view.data("source-cut").get("fdname") or view.data("begin").get("fdname")
     if fdname:
@@ -134,18 +136,9 @@ def _teardown_source_migration(view, journal, monitor, summary, progress):
             monitor.execute("closefd", {"fdname": fdname})
         except QmpError:
             pass
-    if view.has("migrate-start"):
-        # Precopy: cancelling resumes a source paused at pre-switchover.
-        _cancel_migration(journal, monitor, summary, progress)
-    if paused_by_us(view):
-        wait_for(lambda: _status(monitor) != "finish-migrate", 10.0)
-        status = _status(monitor)
-        if status in PAUSED_STATES:
-            progress("source-resume", 0.3, "Resuming the source VM")
-            journal.append("source-resume", status=status)
-            monitor.execute("cont")
-            journal.append("source-resumed", by="teardown")
-            summary["actions"].append("source-resumed")
+    summary["actions"].extend(resume_source(view, monitor, journal, progress))
+    if on_source_settled is not None:
+        on_source_settled()
     if view.has("source-cut") and _migration_status(monitor) in MIGRATION_ACTIVE:
         # A background snapshot to a local file is let finish, with the source running: QEMU 7.2 leaves
         # write tracking registered after a cancelled one, which refuses every later background snapshot.
@@ -160,6 +153,40 @@ def _teardown_source_migration(view, journal, monitor, summary, progress):
             restore_migration_settings(monitor, original)
             journal.append("caps-restored")
             summary["actions"].append("caps-restored")
+
+
+def resume_source(view, monitor, journal=None, progress=None):
+    """Put a source our clone holds paused back in service; returns what was done.
+
+    Precopy: `migrate_cancel` (it resumes a source paused at pre-switchover); a source we stopped:
+    `cont`. With a journal each action is recorded first; the watchdog passes none and records after,
+    since it acts inside a pause that is already too long.
+    """
+    actions = []
+    if view.has("migrate-start"):
+        status = _migration_status(monitor)
+        if status in MIGRATION_ACTIVE:
+            if progress is not None:
+                progress("migrate-cancel", 0.2, "Cancelling the migration")
+            if journal is not None:
+                journal.append("migrate-cancel", status=status)
+            monitor.execute("migrate_cancel")
+            if wait_for(lambda: _migration_status(monitor) not in MIGRATION_ACTIVE, 30.0, interval=0.002) is None:
+                raise failed("The source migration did not stop after migrate_cancel.")
+            actions.append("migration-cancelled")
+    if paused_by_us(view):
+        wait_for(lambda: _status(monitor) != "finish-migrate", 10.0, interval=0.002)
+        status = _status(monitor)
+        if status in PAUSED_STATES:
+            if progress is not None:
+                progress("source-resume", 0.3, "Resuming the source VM")
+            if journal is not None:
+                journal.append("source-resume", status=status)
+            monitor.execute("cont")
+            if journal is not None:
+                journal.append("source-resumed", by="teardown")
+            actions.append("source-resumed")
+    return actions
 
 
 def _cancel_migration(journal, monitor, summary, progress):
