@@ -354,6 +354,197 @@ def _forward_specs(forwards):
     return specs
 
 
+class _Rewrite:
+    """What the per-option rewriters share for one argv: the plan, the disks, the block graph, counters."""
+
+    def __init__(self, argv, plan):
+        self.plan = plan
+        self.pairs = split_options(argv)
+        self.drive_ids = _default_drive_ids(self.pairs)
+        self.qga_chardevs = set()
+        self.graph = _BlockGraph()
+        for option, value in self.pairs:
+            if option == "-device":
+                props = _device_props(value)
+                if props.get("name") == QGA_PORT_NAME and props.get("chardev"):
+                    self.qga_chardevs.add(str(props["chardev"]))
+            elif option == "-blockdev":
+                self.graph.add(_blockdev_node(value))
+        self.forwards = _forward_specs(plan.host_forwards)
+        self.nic_forwarded = False
+        self.chardev_index = 0
+        self.mapped_nodes = {}
+        self.replaced_storage = {}
+        self.keep = set()
+
+    def map_disks(self, disks):
+        """Pair each writable disk with its overlay; returns the reasons a disk cannot be mapped."""
+        reasons = []
+        for disk in disks:
+            overlay = self.plan.disk_overlays.get(disk["key"]) if disk["key"] else None
+            if overlay is None and disk["file"]:
+                overlay = self.plan.disk_overlays.get(disk["file"])
+            if disk["readOnly"]:
+                continue
+            if overlay is None:
+                reasons.append("writable disk %s (%s) has no clone overlay" % (disk["key"] or "?", disk["file"]))
+            elif disk["syntax"] == "blockdev":
+                self.mapped_nodes[disk["key"]] = overlay
+        return reasons
+
+    def plan_block_graph(self):
+        """Nodes that only the replaced format nodes used (their old backing chains) are dropped."""
+        graph = self.graph
+        for name in self.mapped_nodes:
+            storage = graph.nodes[name].get("file")
+            if not isinstance(storage, str) or storage not in graph.nodes:
+                raise RewriteRefused(["blockdev node %s has no separate storage node" % name])
+            self.replaced_storage[storage] = self.mapped_nodes[name]
+        roots = set(n for n in graph.order if n not in set(c for m in graph.order for c in graph.children(m)))
+        stack = list(roots)
+        while stack:
+            name = stack.pop()
+            if name in self.keep or name not in graph.nodes:
+                continue
+            self.keep.add(name)
+            children = graph.children(name)
+            if name in self.mapped_nodes:
+                children = [graph.nodes[name].get("file")]
+            stack.extend(child for child in children if isinstance(child, str))
+
+    def take_forwards(self):
+        """The host forwards, on the first NIC only."""
+        if self.nic_forwarded:
+            return []
+        self.nic_forwarded = True
+        return [["hostfwd", spec] for spec in self.forwards]
+
+
+def _blockdev_node(value):
+    return json.loads(value) if _is_json(value) else dict(parse_keyval(value))
+
+
+def _compact_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _rewrite_blockdev(rewrite, value, position):
+    """Keep the device's format node, pointed at the overlay; drop the old chain below it."""
+    node = _blockdev_node(value)
+    name = node["node-name"]
+    if name not in rewrite.keep:
+        return []
+    if name in rewrite.mapped_nodes:
+        node = {key: node[key] for key in _GENERIC_NODE_KEYS if key in node}
+        node.update({"driver": "qcow2", "node-name": name, "file": rewrite.graph.nodes[name]["file"],
+                     "read-only": False})
+    elif name in rewrite.replaced_storage:
+        kept = {key: node[key] for key in _GENERIC_NODE_KEYS if key in node}
+        kept.update({"driver": "file", "filename": rewrite.replaced_storage[name], "node-name": name,
+                     "read-only": False})
+        node = kept
+    return ["-blockdev", _compact_json(node)]
+
+
+def _rewrite_drive(rewrite, value, position):
+    """A writable -drive reads its clone overlay (qcow2) instead of production's file."""
+    kv = parse_keyval(value)
+    key = rewrite.drive_ids.get(position)
+    overlay = rewrite.plan.disk_overlays.get(key) if key else None
+    if overlay is None:
+        overlay = rewrite.plan.disk_overlays.get(kv_get(kv, "file"))
+    read_only = _truthy(kv_get(kv, "readonly")) or kv_get(kv, "media") == "cdrom"
+    if overlay is not None and not read_only:
+        kv = [pair for pair in kv if not pair[0].startswith(("file.", "backing."))]
+        kv = kv_set(kv, "file", overlay)
+        kv = kv_set(kv, "format", "qcow2")
+    return ["-drive", format_keyval(kv)]
+
+
+def _rewrite_netdev(rewrite, value, position):
+    """Every network backend becomes isolated user networking with the same id."""
+    props = json.loads(value) if _is_json(value) else dict(parse_keyval(value, implied_key="type"))
+    kv = [["type", "user"], ["id", str(props.get("id"))], ["restrict", "on"]] + rewrite.take_forwards()
+    return ["-netdev", format_keyval(kv, implied_key="type")]
+
+
+def _rewrite_nic(rewrite, value, position):
+    """-nic keeps its model, MAC and id on isolated user networking."""
+    kv = parse_keyval(value, implied_key="type")
+    if kv_get(kv, "type") == "none":
+        return ["-nic", value]
+    kept = [["type", "user"], ["restrict", "on"]]
+    kept += [[k, v] for k, v in kv if k in ("model", "mac", "id")]
+    kept += rewrite.take_forwards()
+    return ["-nic", format_keyval(kept, implied_key="type")]
+
+
+def _rewrite_chardev(rewrite, value, position):
+    """Every character device becomes a socket in the clone's folder; the guest agent's gets its name."""
+    kv = parse_keyval(value, implied_key="backend")
+    chardev_id = kv_get(kv, "id")
+    if chardev_id in rewrite.qga_chardevs:
+        path = rewrite.plan.qga_socket
+    else:
+        rewrite.chardev_index += 1
+        path = os.path.join(rewrite.plan.session_dir, "c%d.sock" % rewrite.chardev_index)
+    spec = [["backend", "socket"], ["id", chardev_id], ["path", path], ["server", "on"], ["wait", "off"]]
+    return ["-chardev", format_keyval(spec, implied_key="backend")]
+
+
+def _rewrite_port(option):
+    def rewrite_port(rewrite, value, position):
+        """Serial, parallel and debug ports lead nowhere in the clone."""
+        return [option, "none" if value == "none" else "null"]
+    return rewrite_port
+
+
+def _rewrite_audiodev(rewrite, value, position):
+    """Audio goes nowhere, under the same id."""
+    props = json.loads(value) if _is_json(value) else dict(parse_keyval(value, implied_key="driver"))
+    return ["-audiodev", "none,id=%s" % str(props.get("id")).replace(",", ",,")]
+
+
+_FILE_MEMORY_KEYS = ("mem-path", "share", "align", "pmem", "discard-data", "readonly", "rom")
+
+
+def _rewrite_object(rewrite, value, position):
+    """The clone must never map production's memory file: a file backend becomes private RAM of the same size."""
+    props = json.loads(value) if _is_json(value) else None
+    qom_type = props.get("qom-type") if props else kv_get(parse_keyval(value, implied_key="qom-type"), "qom-type")
+    if qom_type != "memory-backend-file":
+        return ["-object", value]
+    if props is not None:
+        props = {k: v for k, v in props.items() if k not in _FILE_MEMORY_KEYS}
+        props["qom-type"] = "memory-backend-ram"
+        return ["-object", _compact_json(props)]
+    kv = parse_keyval(value, implied_key="qom-type")
+    kv = [[k, v] for k, v in kv if k not in _FILE_MEMORY_KEYS]
+    kv = kv_set(kv, "qom-type", "memory-backend-ram")
+    kv = [kv[-1]] + kv[:-1] if kv[-1][0] == "qom-type" else kv
+    return ["-object", format_keyval(kv, implied_key="qom-type")]
+
+
+def _drop(rewrite, value, position):
+    return []
+
+
+# One rewriter per option that names a backend; every other option is copied as it is.
+_REWRITERS = {option: _drop for option in DROPPED_OPTIONS}
+_REWRITERS.update({
+    "-blockdev": _rewrite_blockdev,
+    "-drive": _rewrite_drive,
+    "-netdev": _rewrite_netdev,
+    "-nic": _rewrite_nic,
+    "-chardev": _rewrite_chardev,
+    "-serial": _rewrite_port("-serial"),
+    "-parallel": _rewrite_port("-parallel"),
+    "-debugcon": _rewrite_port("-debugcon"),
+    "-audiodev": _rewrite_audiodev,
+    "-object": _rewrite_object,
+})
+
+
 def rewrite_argv(argv, plan):
     """The clone's argv: every device option kept, only backends replaced, plus `-incoming defer`.
 
@@ -364,139 +555,16 @@ def rewrite_argv(argv, plan):
     for path in plan.disk_overlays.values():
         check_safe_path(path)
     facts = inspect_argv(argv)
-    reasons = list(facts["refusals"])
-    pairs = split_options(argv)
-    drive_ids = _default_drive_ids(pairs)
-    qga_chardevs = set()
-    graph = _BlockGraph()
-    for option, value in pairs:
-        if option == "-device":
-            props = _device_props(value)
-            if props.get("name") == QGA_PORT_NAME and props.get("chardev"):
-                qga_chardevs.add(str(props["chardev"]))
-        elif option == "-blockdev":
-            graph.add(json.loads(value) if _is_json(value) else dict(parse_keyval(value)))
-    mapped_nodes = {}
-    for disk in facts["disks"]:
-        overlay = plan.disk_overlays.get(disk["key"]) if disk["key"] else None
-        if overlay is None and disk["file"]:
-            overlay = plan.disk_overlays.get(disk["file"])
-        if disk["readOnly"]:
-            continue
-        if overlay is None:
-            reasons.append("writable disk %s (%s) has no clone overlay" % (disk["key"] or "?", disk["file"]))
-        elif disk["syntax"] == "blockdev":
-            mapped_nodes[disk["key"]] = overlay
+    rewrite = _Rewrite(argv, plan)
+    reasons = list(facts["refusals"]) + rewrite.map_disks(facts["disks"])
     if reasons:
         raise RewriteRefused(reasons)
-
-    # Nodes that only the replaced format nodes used (their old backing chains) are dropped.
-    replaced_storage = {}
-    for name in mapped_nodes:
-        storage = graph.nodes[name].get("file")
-        if not isinstance(storage, str) or storage not in graph.nodes:
-            raise RewriteRefused(["blockdev node %s has no separate storage node" % name])
-        replaced_storage[storage] = mapped_nodes[name]
-    roots = set(n for n in graph.order if n not in set(c for m in graph.order for c in graph.children(m)))
-    keep = set()
-    stack = list(roots)
-    while stack:
-        name = stack.pop()
-        if name in keep or name not in graph.nodes:
-            continue
-        keep.add(name)
-        children = graph.children(name)
-        if name in mapped_nodes:
-            children = [graph.nodes[name].get("file")]
-        stack.extend(child for child in children if isinstance(child, str))
-
+    rewrite.plan_block_graph()
     out = [argv[0]]
-    chardev_index = 0
-    nic_forwarded = False
-    forwards = _forward_specs(plan.host_forwards)
-    for position, (option, value) in enumerate(pairs):
-        if option in DROPPED_OPTIONS:
-            continue
-        if option == "-blockdev":
-            node = json.loads(value) if _is_json(value) else dict(parse_keyval(value))
-            name = node["node-name"]
-            if name not in keep:
-                continue
-            if name in mapped_nodes:
-                node = {key: node[key] for key in _GENERIC_NODE_KEYS if key in node}
-                node.update({"driver": "qcow2", "node-name": name, "file": graph.nodes[name]["file"],
-                             "read-only": False})
-            elif name in replaced_storage:
-                kept = {key: node[key] for key in _GENERIC_NODE_KEYS if key in node}
-                kept.update({"driver": "file", "filename": replaced_storage[name], "node-name": name,
-                             "read-only": False})
-                node = kept
-            out += ["-blockdev", json.dumps(node, sort_keys=True, separators=(",", ":"))]
-        elif option == "-drive":
-            kv = parse_keyval(value)
-            key = drive_ids.get(position)
-            overlay = plan.disk_overlays.get(key) if key else None
-            if overlay is None:
-                overlay = plan.disk_overlays.get(kv_get(kv, "file"))
-            read_only = _truthy(kv_get(kv, "readonly")) or kv_get(kv, "media") == "cdrom"
-            if overlay is not None and not read_only:
-                kv = [pair for pair in kv if not pair[0].startswith(("file.", "backing."))]
-                kv = kv_set(kv, "file", overlay)
-                kv = kv_set(kv, "format", "qcow2")
-            out += ["-drive", format_keyval(kv)]
-        elif option == "-netdev":
-            props = json.loads(value) if _is_json(value) else dict(parse_keyval(value, implied_key="type"))
-            kv = [["type", "user"], ["id", str(props.get("id"))], ["restrict", "on"]]
-            if not nic_forwarded:
-                kv += [["hostfwd", spec] for spec in forwards]
-                nic_forwarded = True
-            out += ["-netdev", format_keyval(kv, implied_key="type")]
-        elif option == "-nic":
-            kv = parse_keyval(value, implied_key="type")
-            if kv_get(kv, "type") == "none":
-                out += ["-nic", value]
-                continue
-            kept = [["type", "user"], ["restrict", "on"]]
-            kept += [[k, v] for k, v in kv if k in ("model", "mac", "id")]
-            if not nic_forwarded:
-                kept += [["hostfwd", spec] for spec in forwards]
-                nic_forwarded = True
-            out += ["-nic", format_keyval(kept, implied_key="type")]
-        elif option == "-chardev":
-            kv = parse_keyval(value, implied_key="backend")
-            chardev_id = kv_get(kv, "id")
-            if chardev_id in qga_chardevs:
-                path = plan.qga_socket
-            else:
-                chardev_index += 1
-                path = os.path.join(plan.session_dir, "c%d.sock" % chardev_index)
-            spec = [["backend", "socket"], ["id", chardev_id], ["path", path], ["server", "on"], ["wait", "off"]]
-            out += ["-chardev", format_keyval(spec, implied_key="backend")]
-        elif option in ("-serial", "-parallel", "-debugcon"):
-            out += [option, "none" if value == "none" else "null"]
-        elif option == "-audiodev":
-            props = json.loads(value) if _is_json(value) else dict(parse_keyval(value, implied_key="driver"))
-            out += ["-audiodev", "none,id=%s" % str(props.get("id")).replace(",", ",,")]
-        elif option == "-object":
-            props = json.loads(value) if _is_json(value) else None
-            qom_type = props.get("qom-type") if props else kv_get(parse_keyval(value, implied_key="qom-type"),
-                                                                  "qom-type")
-            if qom_type == "memory-backend-file":
-                # The clone must never map production's memory file: give it private RAM of the same size.
-                if props is None:
-                    kv = parse_keyval(value, implied_key="qom-type")
-                    kv = [[k, v] for k, v in kv if k not in ("mem-path", "share", "align", "pmem", "discard-data",
-                                                             "readonly", "rom")]
-                    kv = kv_set(kv, "qom-type", "memory-backend-ram")
-                    kv = [kv[-1]] + kv[:-1] if kv[-1][0] == "qom-type" else kv
-                    out += ["-object", format_keyval(kv, implied_key="qom-type")]
-                else:
-                    props = {k: v for k, v in props.items() if k not in ("mem-path", "share", "align", "pmem",
-                                                                        "discard-data", "readonly", "rom")}
-                    props["qom-type"] = "memory-backend-ram"
-                    out += ["-object", json.dumps(props, sort_keys=True, separators=(",", ":"))]
-            else:
-                out += ["-object", value]
+    for position, (option, value) in enumerate(rewrite.pairs):
+        rewriter = _REWRITERS.get(option)
+        if rewriter is not None:
+            out += rewriter(rewrite, value, position)
         else:
             out.append(option)
             if value is not None:
