@@ -619,6 +619,21 @@ export interface HostVmList {
   readonly qmpDirs: readonly string[];
 }
 
+/** Something the app did on a host by itself, for the Hosts view: recovering interrupted clones at connect. */
+export interface HostNoticeEvent {
+  readonly hostId: string;
+  readonly noticeId: string;
+  /** `warning` when something could not be done (then `error` says what to run by hand). */
+  readonly tone: 'info' | 'warning';
+  /** What was done, in sentences ("Recovered 1 interrupted clone of lab-db: source resumed, ..."). */
+  readonly text: string;
+  /** The jobs that did it, as the Jobs view lists them. */
+  readonly jobIds: readonly string[];
+  readonly error?: WorkbenchError;
+  /** ISO 8601. */
+  readonly at: string;
+}
+
 /** A host key no known_hosts file knows: the user decides with `answerHostKey`. */
 export interface HostKeyPromptEvent {
   readonly promptId: string;
@@ -823,6 +838,8 @@ export interface WorkbenchApi {
   onSessionState(listener: (event: SessionStateEvent) => void): Unsubscribe;
   onHostKeyPrompt(listener: (event: HostKeyPromptEvent) => void): Unsubscribe;
   onSecretPrompt(listener: (event: SecretPromptEvent) => void): Unsubscribe;
+  /** What the app did on a host by itself (interrupted clones recovered at connect). */
+  onHostNotice(listener: (event: HostNoticeEvent) => void): Unsubscribe;
 }
 
 /** The request methods of the API (everything but the `on...` subscriptions). */
@@ -839,6 +856,7 @@ export interface WorkbenchEvents {
   sessionState: SessionStateEvent;
   hostKeyPrompt: HostKeyPromptEvent;
   secretPrompt: SecretPromptEvent;
+  hostNotice: HostNoticeEvent;
 }
 
 declare global {

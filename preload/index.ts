@@ -60,6 +60,7 @@ const api: WorkbenchApi = {
   onSessionState: (listener) => subscribe('sessionState', listener),
   onHostKeyPrompt: (listener) => subscribe('hostKeyPrompt', listener),
   onSecretPrompt: (listener) => subscribe('secretPrompt', listener),
+  onHostNotice: (listener) => subscribe('hostNotice', listener),
 };
 
 contextBridge.exposeInMainWorld('workbench', api);

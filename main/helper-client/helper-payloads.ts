@@ -126,3 +126,85 @@ export function parseListPayload(payload: unknown, host: string): VmListPayload 
     qmpDirs: list.qmpDirs,
   };
 }
+
+// `gc` and `recover` results (docs/helper-protocol.md). Read to decide what to recover at connect and
+// to say what was done; the host is not trusted, so strings are capped and unknown fields dropped.
+const sessionVmSchema = z.object({ kind: text.nullable().optional(), target: text.nullable().optional(), id: text.nullable().optional() });
+
+const gcSchema = z.object({
+  sessions: z
+    .array(
+      z.object({
+        cloneId: text,
+        state: text,
+        helperActive: z.boolean(),
+        cloneAlive: z.boolean(),
+        vm: sessionVmSchema.nullable().optional(),
+        action: text.optional(),
+      }),
+    )
+    .max(1000),
+});
+
+const recoverSchema = z.object({
+  sessions: z
+    .array(
+      z.object({
+        cloneId: text,
+        state: text.optional(),
+        outcome: z.enum(['recovered', 'live', 'busy', 'failed']),
+        actions: z.array(text).max(256).optional(),
+        error: z.object({ code: text, message: text, hint: text.optional() }).optional(),
+      }),
+    )
+    .max(1000),
+});
+
+/** The VM a helper session was cloning, as its marker names it. */
+export interface SessionVm {
+  readonly kind: string | null;
+  /** The libvirt domain name or the QMP socket path. */
+  readonly target: string | null;
+}
+
+/** One session `gc` lists. */
+export interface GcSession {
+  readonly cloneId: string;
+  readonly state: string;
+  /** Another helper holds the session's lock: it is at work, never to be recovered under it. */
+  readonly helperActive: boolean;
+  readonly cloneAlive: boolean;
+  readonly vm: SessionVm | null;
+  /** `needs-recover`, `removable`, `removed`, or absent. */
+  readonly action: string | null;
+}
+
+/** What `recover` did to one session. */
+export interface RecoverOutcome {
+  readonly cloneId: string;
+  readonly outcome: 'recovered' | 'live' | 'busy' | 'failed';
+  readonly actions: readonly string[];
+  readonly error: { readonly code: string; readonly message: string; readonly hint?: string } | null;
+}
+
+/** Reads a `gc` result (without `remove`). */
+export function parseGcPayload(payload: unknown, host: string): readonly GcSession[] {
+  return parseWith(gcSchema, payload, 'gc', host).sessions.map((session) => ({
+    cloneId: session.cloneId,
+    state: session.state,
+    helperActive: session.helperActive,
+    cloneAlive: session.cloneAlive,
+    vm: session.vm ? { kind: session.vm.kind ?? null, target: session.vm.target ?? null } : null,
+    action: session.action ?? null,
+  }));
+}
+
+/** Reads a `recover` result. */
+export function parseRecoverPayload(payload: unknown, host: string): readonly RecoverOutcome[] {
+  return parseWith(recoverSchema, payload, 'recover', host).sessions.map((session) => ({
+    cloneId: session.cloneId,
+    outcome: session.outcome,
+    actions: session.actions ?? [],
+    error: session.error ? { code: session.error.code, message: session.error.message, ...(session.error.hint === undefined ? {} : { hint: session.error.hint }) } : null,
+  }));
+}

@@ -1,10 +1,12 @@
-import { isAbsolute, join } from 'node:path';
-import type { HostDetails, HostEntry, HostForm, HostTestReport, HostVmList } from '../../preload/api';
+import { isAbsolute, join, posix } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { HostDetails, HostEntry, HostForm, HostNoticeEvent, HostTestReport, HostVmList } from '../../preload/api';
 import type { EventBus } from '../contract/event-bus';
-import { WorkbenchFailure } from '../errors';
+import { WorkbenchFailure, toWorkbenchError } from '../errors';
 import { runHelperJob, type HelperHostAccess, type HelperJobOptions, type HelperVerb } from '../helper-client/helper-job';
 import { helperProtocolVersion, helperVersion } from '../helper-client/helper-messages';
-import { parseListPayload, parseProbePayload } from '../helper-client/helper-payloads';
+import { parseGcPayload, parseListPayload, parseProbePayload, parseRecoverPayload } from '../helper-client/helper-payloads';
+import { createLogger } from '../logging/logger';
 import type { HostInput, HostTarget } from '../hosts/host-types';
 import type { JobKind } from '../../preload/api';
 import type { JobRunner } from '../jobs/job-runner';
@@ -13,7 +15,10 @@ import type { ReconnectPolicy } from '../ssh/connection-pool';
 import type { SecretPrompt } from '../ssh/ssh-auth';
 import { createSshService, type SshService } from '../ssh/ssh-service';
 import { createHostSettingsStore, validateQmpDirs } from './host-settings';
+import { describeRecoveries, planRecovery, type RecoveryPlan, type SessionRecovery } from './interrupted-sessions';
 import { createPromptBroker, type PromptBroker } from './prompt-broker';
+
+const log = createLogger('hosts');
 
 /** What the hosts service is built from. */
 export interface HostsServiceDeps {
@@ -52,7 +57,14 @@ export interface HostsService {
   answerHostKey(promptId: string, accept: boolean): Promise<null>;
   answerSecret(promptId: string, value: string | null): Promise<null>;
   /** Runs any helper verb as a job (clone, destroy, recover, ...). */
-  startHelperJob(hostId: string, verb: HelperVerb, args: Readonly<Record<string, unknown>>): Promise<StartedHelperJob>;
+  startHelperJob(hostId: string, verb: HelperVerb, args: Readonly<Record<string, unknown>>, title?: string): Promise<StartedHelperJob>;
+  /**
+   * Settles once the interrupted-session check started by the host's last helper deploy is over.
+   *
+   * Every first deploy of a connection runs `gc` and then `recover` on each interrupted session, in the
+   * background (a `hostNotice` event says what was done); this never rejects.
+   */
+  interruptedSessionsChecked(hostId: string): Promise<HostNoticeEvent | null>;
   readonly ssh: SshService;
   close(): void;
 }
@@ -107,6 +119,8 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
   });
   // The deployed helper folder per host; a deploy proves hashes and hello, so it is done once per connect.
   const helperDirs = new Map<string, string>();
+  // The interrupted-session check of each host's last deploy (see `interruptedSessionsChecked`).
+  const sessionChecks = new Map<string, Promise<HostNoticeEvent | null>>();
 
   const details = async (host: HostTarget): Promise<HostDetails> => ({
     id: host.id,
@@ -127,7 +141,7 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
       const known = helperDirs.get(hostId);
       if (known !== undefined) return known;
       const deployment = await ssh.deployHelper(hostId, signal);
-      helperDirs.set(hostId, deployment.remoteDir);
+      deployed(hostId, deployment.remoteDir);
       return deployment.remoteDir;
     },
     async reconnect(hostId, signal) {
@@ -135,12 +149,67 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
     },
   };
 
-  const startHelperJob = async (hostId: string, verb: HelperVerb, args: Readonly<Record<string, unknown>>): Promise<StartedHelperJob> => {
+  const startHelperJob = async (hostId: string, verb: HelperVerb, args: Readonly<Record<string, unknown>>, title?: string): Promise<StartedHelperJob> => {
     const host = await ssh.hosts.get(hostId);
     const { qmpDirs } = await settings.get(hostId);
     const request = { hostId, hostLabel: label(host), verb, args, qmpDirs };
-    return deps.jobs.start(jobKinds[verb] ?? 'connect-host', `${verb} on ${host.alias}`, (context) => runHelperJob(access, request, context, deps.helperJob));
+    return deps.jobs.start(jobKinds[verb] ?? 'connect-host', title ?? `${verb} on ${host.alias}`, (context) => runHelperJob(access, request, context, deps.helperJob));
   };
+
+  /** `gc`, then `recover` on each interrupted session no helper holds; says what it did. Never rejects. */
+  const recoverInterruptedSessions = async (hostId: string, helperDir: string): Promise<HostNoticeEvent | null> => {
+    const host = await ssh.hosts.get(hostId);
+    const notice = (report: Omit<HostNoticeEvent, 'hostId' | 'noticeId' | 'at'>): HostNoticeEvent => {
+      const event: HostNoticeEvent = { hostId, noticeId: randomUUID(), at: new Date().toISOString(), ...report };
+      deps.events.emit('hostNotice', event);
+      return event;
+    };
+    let checkJob: StartedHelperJob | undefined;
+    let plan: RecoveryPlan;
+    try {
+      checkJob = await startHelperJob(hostId, 'gc', {}, `Check ${host.alias} for interrupted clones`);
+      plan = planRecovery(parseGcPayload(await checkJob.done, label(host)));
+    } catch (error) {
+      const failure = toWorkbenchError(error);
+      log.warn(`interrupted-session check on ${host.alias} failed: ${failure.code}`);
+      return notice({
+        tone: 'warning',
+        text: `Could not check ${host.alias} for interrupted clones: ${failure.message}`,
+        jobIds: checkJob ? [checkJob.jobId] : [],
+        error: { ...failure, hint: `Run it by hand on the host: sudo python3 ${posix.join(helperDir, 'civic-helper')} gc, then recover.` },
+      });
+    }
+    if (plan.recover.length === 0) return null;
+    const recoveries: SessionRecovery[] = [];
+    // One job per session, named by clone: never a blanket recover that could reach a session gc did not list.
+    for (const session of plan.recover) {
+      let job: StartedHelperJob | undefined;
+      try {
+        job = await startHelperJob(hostId, 'recover', { cloneId: session.cloneId }, `Recover interrupted clone ${session.cloneId} on ${host.alias}`);
+        const outcome = parseRecoverPayload(await job.done, label(host)).find((entry) => entry.cloneId === session.cloneId);
+        if (outcome === undefined) throw new WorkbenchFailure('HELPER_FAILED', `recover did not report clone ${session.cloneId}.`, { subject: label(host) });
+        recoveries.push({ session, jobId: job.jobId, outcome });
+      } catch (error) {
+        recoveries.push({ session, jobId: job?.jobId ?? null, failure: toWorkbenchError(error) });
+      }
+    }
+    const report = describeRecoveries(recoveries, helperDir);
+    log.info(`recover on ${host.alias}: ${report.text}`);
+    return notice({
+      tone: report.tone,
+      text: report.text,
+      jobIds: recoveries.flatMap((recovery) => (recovery.jobId === null ? [] : [recovery.jobId])),
+      ...(report.error === null ? {} : { error: report.error }),
+    });
+  };
+
+  /** Records a fresh deploy and starts the interrupted-session check it calls for (one at a time per host). */
+  function deployed(hostId: string, helperDir: string): void {
+    helperDirs.set(hostId, helperDir);
+    const running = sessionChecks.get(hostId);
+    const next = (running ?? Promise.resolve(null)).then(() => recoverInterruptedSessions(hostId, helperDir)).catch(() => null);
+    sessionChecks.set(hostId, next);
+  }
 
   return {
     ssh,
@@ -178,7 +247,7 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
         await ssh.connect(hostId, context.signal);
         context.progress(0.4, 'Deploying the helper');
         const deployment = await ssh.deployHelper(hostId, context.signal);
-        helperDirs.set(hostId, deployment.remoteDir);
+        deployed(hostId, deployment.remoteDir);
         context.progress(0.8, 'Checking root access');
         const result = await ssh.runPrivileged(hostId, ['true'], { signal: context.signal, maxOutputBytes: 4096 });
         if (result.exitCode !== 0) {
@@ -199,7 +268,7 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
         await ssh.connect(hostId, context.signal);
         context.progress(0.5, 'Deploying the helper');
         const deployment = await ssh.deployHelper(hostId, context.signal);
-        helperDirs.set(hostId, deployment.remoteDir);
+        deployed(hostId, deployment.remoteDir);
       });
       return null;
     },
@@ -212,6 +281,8 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
       const host = await ssh.hosts.get(hostId);
       const probe = await startHelperJob(hostId, 'probe', {});
       const capabilities = parseProbePayload(await probe.done, label(host));
+      // A recover in progress resumes paused sources and removes clones: list what it leaves.
+      await sessionChecks.get(hostId);
       const list = await startHelperJob(hostId, 'list', {});
       const vms = parseListPayload(await list.done, label(host));
       return { hostId, capabilities, ...vms };
@@ -225,6 +296,7 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
       return null;
     },
     startHelperJob,
+    interruptedSessionsChecked: async (hostId) => (await sessionChecks.get(hostId)) ?? null,
     close() {
       broker.close();
       ssh.close();

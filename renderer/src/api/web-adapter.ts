@@ -59,6 +59,7 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     sessionState: new Set(),
     hostKeyPrompt: new Set(),
     secretPrompt: new Set(),
+    hostNotice: new Set(),
   };
   const lostListeners = new Set<() => void>();
 
@@ -164,6 +165,7 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     onSessionState: (listener) => subscribe('sessionState', listener),
     onHostKeyPrompt: (listener) => subscribe('hostKeyPrompt', listener),
     onSecretPrompt: (listener) => subscribe('secretPrompt', listener),
+    onHostNotice: (listener) => subscribe('hostNotice', listener),
   };
 
   return {
@@ -175,7 +177,7 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
   };
 }
 
-const eventNames: ReadonlySet<string> = new Set<keyof WorkbenchEvents>(['jobProgress', 'sessionState', 'hostKeyPrompt', 'secretPrompt']);
+const eventNames: ReadonlySet<string> = new Set<keyof WorkbenchEvents>(['jobProgress', 'sessionState', 'hostKeyPrompt', 'secretPrompt', 'hostNotice']);
 
 function isEventName(name: unknown): name is keyof WorkbenchEvents {
   return typeof name === 'string' && eventNames.has(name);

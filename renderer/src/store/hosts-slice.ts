@@ -3,6 +3,7 @@ import type {
   HostEntry,
   HostForm,
   HostKeyPromptEvent,
+  HostNoticeEvent,
   HostTestReport,
   HostVmList,
   SecretPromptEvent,
@@ -12,6 +13,7 @@ import type {
   WorkbenchError,
 } from '../../../preload/api';
 import { applyPromptEvent, withoutPrompt } from '../features/hosts/prompt-queue';
+import { resyncSessions } from './logic/resync-sessions';
 import type { SliceCreator } from './types';
 
 /** Which host form is open: a new host, or an existing one to edit. */
@@ -26,6 +28,10 @@ export interface HostsSlice {
   /** The last failure per host (connect, helper, VM list), until the next try. */
   readonly hostErrors: Readonly<Record<string, WorkbenchError>>;
   readonly vmLists: Readonly<Record<string, HostVmList>>;
+  /** Hosts whose last refresh failed: their list is from before it, so none of it is offered for capture. */
+  readonly staleVmLists: Readonly<Record<string, true>>;
+  /** What the app did on each host by itself (interrupted clones recovered at connect), newest last. */
+  readonly hostNotices: Readonly<Record<string, readonly HostNoticeEvent[]>>;
   readonly vmsLoading: Readonly<Record<string, boolean>>;
   /** The last successful test per host: helper version and how root is reached. */
   readonly hostTests: Readonly<Record<string, HostTestReport>>;
@@ -36,9 +42,13 @@ export interface HostsSlice {
   readonly hostForm: HostFormState | null;
   readonly hostFormError: WorkbenchError | null;
   loadHosts(): Promise<void>;
+  /** Takes every host's connection state from the service (a new page, a socket back, a connect). */
+  loadSessions(): Promise<void>;
   receiveSessionState(event: SessionStateEvent): void;
   receiveHostKeyPrompt(event: HostKeyPromptEvent): void;
   receiveSecretPrompt(event: SecretPromptEvent): void;
+  receiveHostNotice(event: HostNoticeEvent): void;
+  dismissHostNotice(hostId: string, noticeId: string): void;
   answerHostKey(promptId: string, accept: boolean): Promise<void>;
   /** `null` cancels. The value is handed over and not kept in the store. */
   answerSecret(promptId: string, value: string | null): Promise<void>;
@@ -62,10 +72,15 @@ function omit<T>(record: Readonly<Record<string, T>>, key: string): Record<strin
   return next;
 }
 
+// Notices pile up only if the user never looks; the latest few say enough.
+const maxNoticesPerHost = 5;
+
 /** Creates the hosts slice over the contract. */
 export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
   return (set, get) => {
     const fail = (hostId: string, error: WorkbenchError): void => set((state) => ({ hostErrors: { ...state.hostErrors, [hostId]: error } }));
+    // Session events that arrive while a listing is in flight are newer than it; each listing collects its own.
+    const eventsDuringListing = new Set<SessionStateEvent[]>();
     return {
       hosts: [],
       hostsLoaded: false,
@@ -73,6 +88,8 @@ export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
       sessionStates: {},
       hostErrors: {},
       vmLists: {},
+      staleVmLists: {},
+      hostNotices: {},
       vmsLoading: {},
       hostTests: {},
       hostsTesting: {},
@@ -84,12 +101,26 @@ export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
         const result = await api.listHosts();
         set(result.ok ? { hosts: result.value, hostsLoaded: true, hostsError: null } : { hostsLoaded: true, hostsError: result.error });
       },
+      async loadSessions() {
+        const later: SessionStateEvent[] = [];
+        eventsDuringListing.add(later);
+        const result = await api.listSessions();
+        eventsDuringListing.delete(later);
+        if (result.ok) set((state) => resyncSessions(state, result.value, later));
+      },
       receiveSessionState(event) {
+        for (const later of eventsDuringListing) later.push(event);
         set((state) => ({
           sessionStates: { ...state.sessionStates, [event.hostId]: event.state },
           ...(event.error ? { hostErrors: { ...state.hostErrors, [event.hostId]: event.error } } : {}),
-          ...(event.state === 'disconnected' ? { vmLists: omit(state.vmLists, event.hostId) } : {}),
+          ...(event.state === 'disconnected' ? { vmLists: omit(state.vmLists, event.hostId), staleVmLists: omit(state.staleVmLists, event.hostId) } : {}),
         }));
+      },
+      receiveHostNotice(event) {
+        set((state) => ({ hostNotices: { ...state.hostNotices, [event.hostId]: [...(state.hostNotices[event.hostId] ?? []), event].slice(-maxNoticesPerHost) } }));
+      },
+      dismissHostNotice(hostId, noticeId) {
+        set((state) => ({ hostNotices: { ...state.hostNotices, [hostId]: (state.hostNotices[hostId] ?? []).filter((notice) => notice.noticeId !== noticeId) } }));
       },
       receiveHostKeyPrompt(event) {
         set((state) => ({ hostKeyPrompts: applyPromptEvent(state.hostKeyPrompts, event) }));
@@ -132,13 +163,15 @@ export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
       async removeHost(hostId) {
         const result = await api.removeHost({ hostId });
         if (!result.ok) return fail(hostId, result.error);
-        set((state) => ({ vmLists: omit(state.vmLists, hostId), hostErrors: omit(state.hostErrors, hostId) }));
+        set((state) => ({ vmLists: omit(state.vmLists, hostId), staleVmLists: omit(state.staleVmLists, hostId), hostErrors: omit(state.hostErrors, hostId) }));
         await get().loadHosts();
       },
       async connectHost(hostId) {
         set((state) => ({ hostErrors: omit(state.hostErrors, hostId) }));
         const result = await api.connectHost({ hostId });
         if (!result.ok) return fail(hostId, result.error);
+        // A host the service already held connected (from an earlier page) sends no state event: ask.
+        await get().loadSessions();
         await get().refreshVms(hostId);
       },
       async testHost(hostId) {
@@ -154,14 +187,20 @@ export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
       async disconnectHost(hostId) {
         const result = await api.disconnectHost({ hostId });
         if (!result.ok) fail(hostId, result.error);
-        set((state) => ({ vmLists: omit(state.vmLists, hostId) }));
+        set((state) => ({ vmLists: omit(state.vmLists, hostId), staleVmLists: omit(state.staleVmLists, hostId) }));
       },
       async refreshVms(hostId) {
         set((state) => ({ vmsLoading: { ...state.vmsLoading, [hostId]: true }, hostErrors: omit(state.hostErrors, hostId) }));
         const result = await api.listVms({ hostId });
         set((state) => ({
           vmsLoading: { ...state.vmsLoading, [hostId]: false },
-          ...(result.ok ? { vmLists: { ...state.vmLists, [hostId]: result.value } } : { hostErrors: { ...state.hostErrors, [hostId]: result.error } }),
+          // A failed refresh keeps the old list only marked stale: a VM gone since must not read as running and cloneable.
+          ...(result.ok
+            ? { vmLists: { ...state.vmLists, [hostId]: result.value }, staleVmLists: omit(state.staleVmLists, hostId) }
+            : {
+                hostErrors: { ...state.hostErrors, [hostId]: result.error },
+                ...(state.vmLists[hostId] === undefined ? {} : { staleVmLists: { ...state.staleVmLists, [hostId]: true as const } }),
+              }),
         }));
       },
       dismissHostError(hostId) {

@@ -14,6 +14,7 @@ export function startWorkbench(store: WorkbenchStore, connection: ApiConnection)
     connection.api.onSessionState((event) => store.getState().receiveSessionState(event)),
     connection.api.onHostKeyPrompt((event) => store.getState().receiveHostKeyPrompt(event)),
     connection.api.onSecretPrompt((event) => store.getState().receiveSecretPrompt(event)),
+    connection.api.onHostNotice((event) => store.getState().receiveHostNotice(event)),
     connection.onConnectionLost(() => store.getState().markConnectionLost()),
   ];
   void state.loadAppInfo();

@@ -1,4 +1,4 @@
-import type { HostEntry, SessionState } from '../../../../preload/api';
+import type { HostEntry, HostNoticeEvent, SessionState } from '../../../../preload/api';
 import { ErrorBanner } from '../../components/error-banner';
 import { DiagnosticsContainer } from '../diagnostics/diagnostics-container';
 import { moveFocusInList } from '../../components/list-keyboard';
@@ -7,6 +7,7 @@ import { hostErrorAction } from './host-error-action';
 import { HostForm } from './host-form';
 import { draftFromHost, emptyHostDraft } from './host-form-fields';
 import { HostKeyDialog } from './host-key-dialog';
+import { HostNotices } from './host-notices';
 import { SecretDialog } from './secret-dialog';
 import { VmList } from './vm-list';
 import './hosts.css';
@@ -19,11 +20,17 @@ const stateLabels: Record<SessionState, string> = {
   reconnecting: 'reconnecting…',
 };
 
+// One empty list for every host without notices, so the selector's result stays the same object.
+const noNotices: readonly HostNoticeEvent[] = [];
+
 /** One host: its state, its actions, its last error and, when connected, its VMs. */
 function HostRow({ host }: { host: HostEntry }) {
   const state = useWorkbench((store) => store.sessionStates[host.id] ?? 'disconnected');
   const error = useWorkbench((store) => store.hostErrors[host.id]);
   const vmList = useWorkbench((store) => store.vmLists[host.id]);
+  const vmListStale = useWorkbench((store) => store.staleVmLists[host.id] === true);
+  const notices = useWorkbench((store) => store.hostNotices[host.id] ?? noNotices);
+  const dismissHostNotice = useWorkbench((store) => store.dismissHostNotice);
   const loading = useWorkbench((store) => store.vmsLoading[host.id] ?? false);
   const test = useWorkbench((store) => store.hostTests[host.id]);
   const testing = useWorkbench((store) => store.hostsTesting[host.id] ?? false);
@@ -94,13 +101,14 @@ function HostRow({ host }: { host: HostEntry }) {
           }
         />
       ) : null}
+      <HostNotices notices={notices} onDismiss={(noticeId) => dismissHostNotice(host.id, noticeId)} />
       {test ? (
         <p className="muted" data-testid="host-test-result">
           Test passed: helper {test.helperVersion} (protocol {test.protocolVersion}), root through {test.privilege === 'root' ? 'a root login' : 'sudo -n'}.
         </p>
       ) : null}
       {loading ? <p className="muted">Listing VMs…</p> : null}
-      {vmList && connected ? <VmList list={vmList} onCapture={(vm) => openCapturePanel(host.id, vm)} /> : null}
+      {vmList && connected ? <VmList list={vmList} stale={vmListStale} onCapture={(vm) => openCapturePanel(host.id, vm)} /> : null}
     </li>
   );
 }

@@ -2,6 +2,8 @@ import type { HostVmList, VmSummary } from '../../../../preload/api';
 
 /** The badges of one VM: what it is and whether it can be cloned, each with a reason to hover. */
 export function vmBadges(vm: VmSummary, list: HostVmList): Array<{ label: string; tone: 'ok' | 'danger' | 'plain'; title: string }> {
+  // A VM the helper could not read has no facts to badge: only why.
+  if (vm.readError !== undefined) return [{ label: 'unreadable', tone: 'danger', title: vm.readError }];
   const badges: Array<{ label: string; tone: 'ok' | 'danger' | 'plain'; title: string }> = [
     vm.cloneable
       ? { label: 'cloneable', tone: 'ok', title: 'The helper can clone this VM.' }
@@ -17,8 +19,13 @@ export function vmBadges(vm: VmSummary, list: HostVmList): Array<{ label: string
   return badges;
 }
 
-/** The VMs of one connected host. */
-export function VmList({ list, onCapture }: { list: HostVmList; onCapture?: (vm: VmSummary) => void }) {
+/**
+ * The VMs of one connected host.
+ *
+ * `stale`: the last refresh failed, so this list may name VMs that are gone; it is shown greyed, as
+ * "last seen", and nothing in it is offered for capture.
+ */
+export function VmList({ list, stale = false, onCapture }: { list: HostVmList; stale?: boolean; onCapture?: (vm: VmSummary) => void }) {
   if (list.vms.length === 0) {
     return (
       <p className="muted" data-testid="vm-empty">
@@ -27,28 +34,48 @@ export function VmList({ list, onCapture }: { list: HostVmList; onCapture?: (vm:
       </p>
     );
   }
+  const rows = list.vms.map((vm) => {
+    const unreadable = vm.readError !== undefined;
+    return (
+      <li
+        key={vm.id}
+        className={`vm-item${unreadable ? ' vm-item-unreadable' : ''}`}
+        data-testid="vm-item"
+        data-vm-name={vm.name ?? vm.id}
+        data-unreadable={unreadable ? 'true' : undefined}
+        aria-disabled={unreadable || stale ? 'true' : undefined}
+        tabIndex={0}
+        data-list-item
+      >
+        <span className="vm-name">{vm.name ?? vm.id}</span>
+        <span className="muted">{stale ? `last seen ${vm.state}` : vm.state}</span>
+        <span className="vm-badges">
+          {vmBadges(vm, list).map((badge) => (
+            <span key={badge.label} className={`badge badge-small${badge.tone === 'plain' ? '' : ` badge-${badge.tone}`}`} data-testid="vm-badge" title={badge.title}>
+              {badge.label}
+            </span>
+          ))}
+        </span>
+        {vm.reasons.length > 0 ? <span className="vm-reasons muted" data-testid="vm-reasons">{vm.reasons.join(' ')}</span> : null}
+        {onCapture && vm.cloneable && !unreadable && !stale ? (
+          <button type="button" className="button button-small" data-testid="vm-capture" onClick={() => onCapture(vm)}>
+            Capture…
+          </button>
+        ) : null}
+      </li>
+    );
+  });
   return (
-    // No key handler of its own: the host list around it moves focus through hosts and VMs in one order.
-    <ul className="vm-list" aria-label="Virtual machines">
-      {list.vms.map((vm) => (
-        <li key={vm.id} className="vm-item" data-testid="vm-item" data-vm-name={vm.name ?? vm.id} tabIndex={0} data-list-item>
-          <span className="vm-name">{vm.name ?? vm.id}</span>
-          <span className="muted">{vm.state}</span>
-          <span className="vm-badges">
-            {vmBadges(vm, list).map((badge) => (
-              <span key={badge.label} className={`badge badge-small${badge.tone === 'plain' ? '' : ` badge-${badge.tone}`}`} data-testid="vm-badge" title={badge.title}>
-                {badge.label}
-              </span>
-            ))}
-          </span>
-          {vm.reasons.length > 0 ? <span className="vm-reasons muted">{vm.reasons.join(' ')}</span> : null}
-          {onCapture && vm.cloneable ? (
-            <button type="button" className="button button-small" data-testid="vm-capture" onClick={() => onCapture(vm)}>
-              Capture…
-            </button>
-          ) : null}
-        </li>
-      ))}
-    </ul>
+    <>
+      {stale ? (
+        <p className="muted vm-stale-note" data-testid="vm-list-stale">
+          The last refresh failed: this list is from before it and may name VMs that no longer exist. Refresh to capture.
+        </p>
+      ) : null}
+      {/* No key handler of its own: the host list around it moves focus through hosts and VMs in one order. */}
+      <ul className={`vm-list${stale ? ' vm-list-stale' : ''}`} aria-label="Virtual machines">
+        {rows}
+      </ul>
+    </>
   );
 }

@@ -86,6 +86,7 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     }),
     onHostKeyPrompt: vi.fn(() => () => undefined),
     onSecretPrompt: vi.fn(() => () => undefined),
+    onHostNotice: vi.fn(() => () => undefined),
     ...overrides,
   };
   return {

@@ -88,4 +88,26 @@ describe('testing a host', () => {
     expect(other.getState().hostTests['app:1']).toBeUndefined();
     expect(other.getState().hostErrors['app:1']?.code).toBe('SUDO_PASSWORD_REQUIRED');
   });
+
+  it('marks the list stale after a failed refresh, and fresh again after a good one', async () => {
+    const listVms = vi.fn(async () => ok(vmList));
+    const store = createWorkbenchStore(hostsApi({ listVms }).api);
+    await store.getState().refreshVms('app:1');
+    listVms.mockResolvedValueOnce(failed('HELPER_FAILED', 'virsh timed out') as never);
+    await store.getState().refreshVms('app:1');
+    expect(store.getState().staleVmLists['app:1']).toBe(true);
+    expect(store.getState().hostErrors['app:1']?.code).toBe('HELPER_FAILED');
+    await store.getState().refreshVms('app:1');
+    expect(store.getState().staleVmLists['app:1']).toBeUndefined();
+  });
+
+  it('keeps what the app did on a host until dismissed', () => {
+    const store = createWorkbenchStore(hostsApi().api);
+    const notice = { hostId: 'app:1', noticeId: 'n1', tone: 'info' as const, text: 'Recovered 1 interrupted clone of lab-db: source resumed.', jobIds: ['j1'], at: '2026-01-01T00:00:00Z' };
+    store.getState().receiveHostNotice(notice);
+    store.getState().receiveHostNotice({ ...notice, noticeId: 'n2' });
+    expect(store.getState().hostNotices['app:1']?.map((entry) => entry.noticeId)).toEqual(['n1', 'n2']);
+    store.getState().dismissHostNotice('app:1', 'n1');
+    expect(store.getState().hostNotices['app:1']?.map((entry) => entry.noticeId)).toEqual(['n2']);
+  });
 });
