@@ -823,6 +823,8 @@ export interface WorkbenchApi {
   /** Connects and deploys the helper; state changes arrive as `onSessionState`. */
   connectHost(args: { readonly hostId: string }): Promise<Result<null>>;
   disconnectHost(args: { readonly hostId: string }): Promise<Result<null>>;
+  /** Every host's connection state now, so a new page (reload, second tab, new socket) starts from the truth. */
+  listSessions(): Promise<Result<readonly SessionStateEvent[]>>;
   /** The helper's `probe` and `list` on a host. */
   listVms(args: { readonly hostId: string }): Promise<Result<HostVmList>>;
   answerHostKey(args: { readonly promptId: string; readonly accept: boolean }): Promise<Result<null>>;

@@ -51,6 +51,7 @@ const api: WorkbenchApi = {
   testHost: (args) => ipcRenderer.invoke(requestChannel('testHost'), args),
   connectHost: (args) => ipcRenderer.invoke(requestChannel('connectHost'), args),
   disconnectHost: (args) => ipcRenderer.invoke(requestChannel('disconnectHost'), args),
+  listSessions: () => ipcRenderer.invoke(requestChannel('listSessions'), null),
   listVms: (args) => ipcRenderer.invoke(requestChannel('listVms'), args),
   answerHostKey: (args) => ipcRenderer.invoke(requestChannel('answerHostKey'), args),
   answerSecret: (args) => ipcRenderer.invoke(requestChannel('answerSecret'), args),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { WorkbenchRequestName } from '../../preload/api';
 import type { WorkbenchServices } from '../services';
+import { listSessionStates } from './list-sessions';
 
 /**
  * One entry per request of the contract: the schema of its arguments and the service it calls.
@@ -125,6 +126,7 @@ export const requestHandlers = {
   testHost: handler(z.strictObject({ hostId }), (services, args) => services.hosts.test(args.hostId)),
   connectHost: handler(z.strictObject({ hostId }), (services, args) => services.hosts.connect(args.hostId)),
   disconnectHost: handler(z.strictObject({ hostId }), (services, args) => services.hosts.disconnect(args.hostId)),
+  listSessions: handler(noArgs, (services) => listSessionStates(services.hosts)),
   listVms: handler(z.strictObject({ hostId }), (services, args) => services.hosts.listVms(args.hostId)),
   answerHostKey: handler(z.strictObject({ promptId, accept: z.boolean() }), (services, args) => services.hosts.answerHostKey(args.promptId, args.accept)),
   answerSecret: handler(z.strictObject({ promptId, value: z.string().max(4096).nullable() }), (services, args) =>

@@ -36,6 +36,7 @@ export const workbenchRequestNames = [
   'testHost',
   'connectHost',
   'disconnectHost',
+  'listSessions',
   'listVms',
   'answerHostKey',
   'answerSecret',

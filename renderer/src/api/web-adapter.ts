@@ -156,6 +156,7 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     testHost: (args) => request('testHost', args),
     connectHost: (args) => request('connectHost', args),
     disconnectHost: (args) => request('disconnectHost', args),
+    listSessions: () => request('listSessions', null),
     listVms: (args) => request('listVms', args),
     answerHostKey: (args) => request('answerHostKey', args),
     answerSecret: (args) => request('answerSecret', args),
