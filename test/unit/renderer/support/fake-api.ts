@@ -71,6 +71,7 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     testHost: vi.fn(async () => failed('NOT_SUPPORTED')),
     connectHost: vi.fn(async () => failed('NOT_SUPPORTED')),
     disconnectHost: vi.fn(async () => ok(null)),
+    listSessions: vi.fn(async () => ok([])),
     listVms: vi.fn(async () => failed('NOT_SUPPORTED')),
     answerHostKey: vi.fn(async () => ok(null)),
     answerSecret: vi.fn(async () => ok(null)),
