@@ -1,4 +1,4 @@
-import type { HostVmList } from '../../../preload/api';
+import type { HostNoticeEvent, HostVmList } from '../../../preload/api';
 import { toWorkbenchError } from '../../errors';
 import type { CliIo } from './cli-io';
 import { createCliServices, defaultHostsCliEnvironment, resolveHostId, type HostsCliEnvironment } from './hosts-cli-context';
@@ -23,9 +23,18 @@ export function formatVmList(list: HostVmList): string {
     lines.push(
       `${(vm.name ?? '-').padEnd(20)} ${vm.kind.padEnd(8)} ${vm.state.padEnd(10)} ${(vm.memoryBytes === null ? '-' : formatBytes(vm.memoryBytes)).padEnd(10)} ${(vm.qgaChannel ? 'yes' : 'no').padEnd(4)} ${(vm.cloneable ? 'yes' : 'no').padEnd(6)} ${vm.id}`,
     );
-    for (const reason of vm.reasons) lines.push(`    not cloneable: ${reason}`);
+    // An unreadable VM's one reason is why it could not be read, not a clone refusal.
+    if (vm.readError !== undefined) lines.push(`    unreadable: ${vm.readError}`);
+    else for (const reason of vm.reasons) lines.push(`    not cloneable: ${reason}`);
   }
   if (list.vms.length === 0) lines.push('(no VMs found)');
+  return lines.join('\n') + '\n';
+}
+
+/** A notice of what the app did on the host by itself, as stderr lines. */
+export function formatHostNotice(notice: HostNoticeEvent): string {
+  const lines = [`civic: ${notice.tone === 'warning' ? 'WARN ' : ''}${notice.text}`];
+  if (notice.error) lines.push(`  ${notice.error.hint}`);
   return lines.join('\n') + '\n';
 }
 
@@ -37,6 +46,10 @@ export async function vmsCommand(args: readonly string[], io: CliIo, environment
     return 2;
   }
   const services = createCliServices(environment, io, { acceptNewHostKey: parsed.flags.has('--accept-new-host-key') });
+  // Connecting recovers interrupted clones by itself; say so on stderr, so --json output stays one document.
+  const detach = services.events.forward((name, payload) => {
+    if (name === 'hostNotice') io.err(formatHostNotice(payload as HostNoticeEvent));
+  });
   try {
     const hostId = await resolveHostId(services, parsed.positional[0] ?? '');
     const list = await services.hosts.listVms(hostId);
@@ -46,6 +59,7 @@ export async function vmsCommand(args: readonly string[], io: CliIo, environment
     io.err(describeFailure(toWorkbenchError(error)));
     return 1;
   } finally {
+    detach();
     await services.shutdown();
   }
 }
