@@ -201,7 +201,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
       caseDir: deps.caseDir ?? join(deps.appDataDir, 'cases'),
       actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,
       toolVersion: appVersion,
-      toolkit: deps.toolkit ?? (() => buildLocalToolkit(deps.resourcesDir)),
+      toolkit: deps.toolkit ?? ((onBuilding) => buildLocalToolkit(deps.resourcesDir, onBuilding === undefined ? {} : { onBuilding })),
     },
   });
 

@@ -60,7 +60,11 @@ export type ErrorCode =
   | 'HELPER_FAILED'
   | 'VM_BUSY'
   | 'VM_NOT_CLONEABLE'
-  | 'IMPACT_BUDGET_EXCEEDED';
+  | 'IMPACT_BUDGET_EXCEEDED'
+  // The in-guest toolkit, built on this machine
+  | 'TOOLKIT_PREREQUISITE_MISSING'
+  | 'TOOLKIT_BUILD_FAILED'
+  | 'TOOLKIT_NOT_BUILT';
 
 /** An error as it crosses the boundary: a value, never a thrown exception. */
 export interface WorkbenchError {

@@ -14,6 +14,7 @@ import { parseCollectPayload } from './collect-payload';
 import { collectOverSsh, type SshCollectResult } from './ssh-collect';
 import { explainGoneTargets, withProcessListing } from './gone-targets';
 import type { LocalToolkit } from './host-toolkit';
+import { buildingToolkitStep } from './local-toolkit';
 
 const log = createLogger('capture');
 
@@ -23,8 +24,11 @@ export interface CapturePipelineOptions {
   /** `user@machine`, for custody. */
   readonly actor: string;
   readonly toolVersion: string;
-  /** The toolkit built on this machine; only asked for when the clone is reached through its agent. */
-  readonly toolkit: () => Promise<LocalToolkit>;
+  /**
+   * The toolkit built on this machine; only asked for when the capture may reach into the clone, before
+   * the host is touched. `onBuilding` is called when it is being built now (first use).
+   */
+  readonly toolkit: (onBuilding?: () => void) => Promise<LocalToolkit>;
 }
 
 /** Retention when the request names none: nothing stays on the host. */
@@ -123,6 +127,12 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
     return run.payload;
   };
 
+  // Found (or built, on first use) before anything touches the host, so a missing build prerequisite
+  // stops the capture here with what to install, and no clone is made only to fail at the upload.
+  const mayReachIntoClone = request.access !== 'none' && request.steps.some((step) => needsGuestAccess(step.id));
+  const preparedToolkit = mayReachIntoClone ? await options.toolkit(() => context.progress(0.005, buildingToolkitStep)) : null;
+  throwIfAborted(signal);
+
   context.progress(0.01, 'Connecting to the host');
   await host.connect(request.hostId, signal);
   const facts = await host.facts(request.hostId, signal);
@@ -154,13 +164,13 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
   let toolkit: LocalToolkit | null = null;
   if (plan.access === 'qga' && steps.some((step) => needsGuestAccess(step.id))) {
     context.progress(0.08, 'Uploading the toolkit to the host');
-    toolkit = await options.toolkit();
+    toolkit = preparedToolkit ?? (await options.toolkit());
     toolkitDir = (await host.uploadToolkit(request.hostId, toolkit, signal)).remoteDir;
   }
 
   // The SSH way in reaches the clone's sshd through a loopback forward on the host, on a port free there.
   const guestPort = plan.access === 'ssh' ? await host.freePort(request.hostId, signal) : null;
-  if (plan.access === 'ssh') toolkit = await options.toolkit();
+  if (plan.access === 'ssh') toolkit = preparedToolkit ?? (await options.toolkit());
   throwIfAborted(signal);
   const clonePayload = await helper(
     'clone',

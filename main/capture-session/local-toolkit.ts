@@ -1,5 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { installCommand, type PrerequisiteCheck } from '../../resources/toolkit/toolkit-prerequisites';
+import { ToolkitError } from '../../resources/toolkit/toolkit-error';
 import { WorkbenchFailure } from '../errors';
 import { createLogger } from '../logging/logger';
 import type { LocalToolkit } from './host-toolkit';
@@ -34,29 +36,94 @@ export async function findCachedToolkit(cacheRoot: string): Promise<LocalToolkit
   return found[0]?.toolkit ?? null;
 }
 
+/** What {@link buildLocalToolkit} needs from the toolkit's build code (`resources/toolkit/`); tests give fakes. */
+export interface ToolkitBuilder {
+  /** Whether this machine has what the build reads (fast; no build). */
+  checkPrerequisites(): Promise<PrerequisiteCheck>;
+  /** The cached toolkit for the current packages and sources, built first when missing. */
+  build(options: { readonly cacheRoot: string; readonly sourceDir: string; readonly onBuilding: () => void; readonly log: (line: string) => void }): Promise<{ readonly dir: string; readonly key: string }>;
+}
+
+/** Options of {@link buildLocalToolkit}. */
+export interface LocalToolkitOptions {
+  /** Called when no toolkit is cached for this machine's packages and sources and one is built now (first use). */
+  readonly onBuilding?: () => void;
+  /** Default: the build code in `resources/toolkit/`, loaded on first use. */
+  readonly builder?: ToolkitBuilder;
+  /** Default: env CIVIC_TOOLKIT_CACHE_DIR, else `.cache/toolkit` beside `resourcesDir`. */
+  readonly cacheRoot?: string;
+}
+
+/** The job step shown while the toolkit is built on first use. */
+export const buildingToolkitStep = 'Building the in-guest toolkit (first use)';
+
+/**
+ * Loads the build code, or returns null where it cannot run (a bundled app shipped without the toolkit's
+ * sources). Lazily: only captures that reach into a guest need it.
+ */
+async function loadBuilder(sourceDir: string): Promise<ToolkitBuilder | null> {
+  try {
+    await stat(join(sourceDir, 'build-toolkit.ts'));
+    const [{ buildToolkit }, { checkToolkitPrerequisites }] = await Promise.all([
+      import('../../resources/toolkit/build-toolkit'),
+      import('../../resources/toolkit/toolkit-prerequisites'),
+    ]);
+    return { checkPrerequisites: () => checkToolkitPrerequisites(), build: (options) => buildToolkit(options) };
+  } catch (error) {
+    log.info(`toolkit build code unavailable in ${sourceDir} (${error instanceof Error ? error.message : String(error)})`);
+    return null;
+  }
+}
+
+/** The message of a failed prerequisite check, and its hint naming what to install. */
+export function prerequisiteFailure(check: Exclude<PrerequisiteCheck, { ok: true }>): WorkbenchFailure {
+  if (check.reason === 'not-debian') {
+    return new WorkbenchFailure('TOOLKIT_PREREQUISITE_MISSING', 'The in-guest toolkit cannot be built on this machine: it has no dpkg.', {
+      hint: 'The toolkit is built from Debian packages: run the app on Debian 12 or newer (x86-64), or copy a built toolkit into its cache folder.',
+    });
+  }
+  const names = check.packages.join(', ');
+  return new WorkbenchFailure('TOOLKIT_PREREQUISITE_MISSING', `The in-guest toolkit cannot be built on this machine: ${names} ${check.packages.length === 1 ? 'is' : 'are'} not installed.`, {
+    subject: names,
+    hint: `Install ${check.packages.length === 1 ? 'it' : 'them'} with \`${installCommand(check.packages)}\` (or run \`bash bin/setup\`), then start the capture again. Nothing was done on the host.`,
+  });
+}
+
 /**
  * The toolkit built on this machine (a cache hit after the first build), as the capture uploads it.
  *
- * Loaded lazily: building needs gcc, gdb and busybox-static here, and only captures that reach into a
- * guest need it. Where the build code cannot run (a bundled app without the toolkit sources), the
- * newest toolkit already in the cache (`CIVIC_TOOLKIT_CACHE_DIR`, else `.cache/toolkit` beside
- * `resourcesDir`) is used.
+ * First checks what the build needs, so a capture can stop before it touches a host and say which
+ * Debian packages to install; then builds on first use, calling `onBuilding` so the job can say so.
+ * Where the build cannot run (no build code, or a prerequisite missing), the newest toolkit already in
+ * the cache is used when there is one.
  */
-export async function buildLocalToolkit(resourcesDir: string): Promise<LocalToolkit> {
-  try {
-    const { buildToolkit } = await import('../../resources/toolkit/build-toolkit');
-    const build = await buildToolkit();
-    return toolkitIn(build.dir, build.key);
-  } catch (error) {
-    const cacheRoot = process.env['CIVIC_TOOLKIT_CACHE_DIR'] ?? join(resourcesDir, '..', '.cache', 'toolkit');
+export async function buildLocalToolkit(resourcesDir: string, options: LocalToolkitOptions = {}): Promise<LocalToolkit> {
+  const cacheRoot = options.cacheRoot ?? process.env['CIVIC_TOOLKIT_CACHE_DIR'] ?? join(resourcesDir, '..', '.cache', 'toolkit');
+  const sourceDir = join(resourcesDir, 'toolkit');
+  const builder = options.builder ?? (await loadBuilder(sourceDir));
+  if (builder === null) {
     const cached = await findCachedToolkit(cacheRoot);
     if (cached !== null) {
-      log.warn(`toolkit build unavailable here (${error instanceof Error ? error.message : String(error)}); using cached ${cached.key}`);
+      log.info(`toolkit build code not shipped here; using cached ${cached.key}`);
       return cached;
     }
-    throw new WorkbenchFailure('NOT_FOUND', 'The in-guest toolkit is not built on this machine.', {
-      hint: 'Build it with `npm run toolkit` (needs gcc, gdb, strace and busybox-static), then start the capture again.',
-      cause: error,
-    });
+    throw new WorkbenchFailure('TOOLKIT_NOT_BUILT', `The in-guest toolkit is not built on this machine, and this install cannot build it (no ${sourceDir}).`, { subject: cacheRoot });
+  }
+  const check = await builder.checkPrerequisites();
+  if (!check.ok) {
+    const cached = await findCachedToolkit(cacheRoot);
+    if (cached !== null) {
+      log.warn(`toolkit cannot be rebuilt here (${check.reason === 'missing' ? check.packages.join(', ') : 'no dpkg'}); using cached ${cached.key}`);
+      return cached;
+    }
+    throw prerequisiteFailure(check);
+  }
+  try {
+    const build = await builder.build({ cacheRoot, sourceDir, onBuilding: () => options.onBuilding?.(), log: (line) => log.info(line) });
+    return toolkitIn(build.dir, build.key);
+  } catch (error) {
+    const detail = error instanceof ToolkitError ? `${error.message}${error.hint ? `: ${error.hint}` : ''}` : error instanceof Error ? error.message : String(error);
+    log.error(`toolkit build failed: ${detail}`);
+    throw new WorkbenchFailure('TOOLKIT_BUILD_FAILED', 'Building the in-guest toolkit on this machine failed.', { cause: error, subject: cacheRoot });
   }
 }

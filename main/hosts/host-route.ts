@@ -36,6 +36,7 @@ function endpointOf(host: HostTarget, defaults: RouteDefaults): SshEndpoint {
     port: host.port,
     user: host.user,
     identityFiles: host.identityFiles.length > 0 ? host.identityFiles : defaults.defaultIdentityFiles,
+    ...(host.hostKeys === undefined ? {} : { hostKeys: host.hostKeys }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { HostEntry } from '../../preload/api';
+import type { HostKeyPolicy } from '../ssh/host-key-policy';
 
 /** A host with what connecting needs beyond the shape the UI shows. */
 export interface HostTarget extends HostEntry {
@@ -6,6 +7,8 @@ export interface HostTarget extends HostEntry {
   readonly identityFiles: readonly string[];
   /** The raw ProxyJump value (`[user@]host[:port]` or aliases, comma separated); absent or `none` for direct. */
   readonly proxyJump?: string;
+  /** The `~/.ssh/config` options on host keys (UserKnownHostsFile, HostKeyAlias, ...); absent for app hosts. */
+  readonly hostKeys?: HostKeyPolicy;
 }
 
 /** The fields a user types to add or edit a host in the app. */

@@ -4,6 +4,8 @@ import SSHConfig, { type Directive } from 'ssh-config';
 import { createLogger } from '../logging/logger';
 import { isLiteralPattern, matchPattern } from '../ssh/host-pattern';
 import type { HostTarget } from './host-types';
+import { hostKeyPolicyFromConfig } from './ssh-config-host-keys';
+import type { HostKeyPolicy } from '../ssh/host-key-policy';
 
 const log = createLogger('hosts');
 
@@ -143,6 +145,11 @@ export function declaredAliases(config: SSHConfig): string[] {
   return aliases;
 }
 
+/** The host-key options as an optional field: absent when the config sets none of them. */
+function hostKeysField(policy: HostKeyPolicy): { hostKeys?: HostKeyPolicy } {
+  return Object.keys(policy).length === 0 ? {} : { hostKeys: policy };
+}
+
 /** Computes one alias's effective settings as OpenSSH would (first value wins), with defaults filled in. */
 export function hostFromConfig(config: SSHConfig, alias: string, context: SshConfigContext): HostTarget {
   const computed = config.compute(alias);
@@ -162,6 +169,7 @@ export function hostFromConfig(config: SSHConfig, alias: string, context: SshCon
     port,
     source: 'ssh-config',
     identityFiles: identities.map((path) => expandTokens(path, tokens, context)),
+    ...hostKeysField(hostKeyPolicyFromConfig(computed, { alias, hostName, port, user, localUser: context.localUser, homeDir: context.homeDir })),
     ...(proxyJump === undefined || proxyJump.toLowerCase() === 'none' ? {} : { proxyJump }),
   };
 }

@@ -1,7 +1,9 @@
 import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { lookup } from 'node:dns/promises';
 import type { Duplex } from 'node:stream';
 import { WorkbenchFailure } from '../errors';
 import { createLogger } from '../logging/logger';
+import type { HostKeyPolicy } from './host-key-policy';
 import type { HostKeyVerifier } from './host-key-verifier';
 import { fingerprintSha256 } from './known-hosts';
 import { createAuthSession, type SecretPrompt } from './ssh-auth';
@@ -16,6 +18,8 @@ export interface SshEndpoint {
   readonly user: string;
   /** Private key files to try; empty means the usual `~/.ssh/id_*` defaults, chosen by the caller. */
   readonly identityFiles: readonly string[];
+  /** The host's `~/.ssh/config` options on host keys; absent means OpenSSH's defaults. */
+  readonly hostKeys?: HostKeyPolicy;
 }
 
 /** How to reach a host: jump hops in order, then the host. */
@@ -85,6 +89,14 @@ function forwardThrough(client: Client, endpoint: SshEndpoint): Promise<ClientCh
   });
 }
 
+async function resolveAddress(host: string, label: string): Promise<string> {
+  try {
+    return (await lookup(host)).address;
+  } catch (error) {
+    throw toSshFailure(error, label);
+  }
+}
+
 /**
  * Connects to one endpoint, over `sock` when it is reached through a hop.
  *
@@ -107,7 +119,17 @@ export async function connectEndpoint(
     prompt: options.prompt,
     ...(options.agentSocket === undefined ? {} : { agentSocket: options.agentSocket }),
   });
-  const serverHostKey = await options.verifier.preferredAlgorithms(endpoint.host, endpoint.port);
+  // CheckHostIP needs the address connected to; it is resolved once and connected to, as OpenSSH
+  // does. Through a hop there is no address of our own (OpenSSH turns CheckHostIP off there too).
+  const address = endpoint.hostKeys?.checkHostIp === true && sock === undefined ? await resolveAddress(endpoint.host, label) : undefined;
+  // known_hosts is read once per connect: the same entries order the algorithms and judge the key.
+  const hostKeyCheck = await options.verifier.prepare({
+    host: endpoint.host,
+    port: endpoint.port,
+    ...(endpoint.hostKeys === undefined ? {} : { policy: endpoint.hostKeys }),
+    ...(address === undefined ? {} : { address }),
+  });
+  const serverHostKey = [...hostKeyCheck.algorithms];
   const client = new Client();
 
   return new Promise<VerifiedClient>((resolve, reject) => {
@@ -146,7 +168,7 @@ export async function connectEndpoint(
     );
 
     const config: ConnectConfig = {
-      host: endpoint.host,
+      host: address ?? endpoint.host,
       port: endpoint.port,
       username: endpoint.user,
       ...(sock === undefined ? {} : { sock }),
@@ -160,7 +182,7 @@ export async function connectEndpoint(
       hostVerifier: (key: Buffer, verify: (valid: boolean) => void) => {
         // The server has answered the key exchange; from here a person may be deciding.
         clearTimeout(handshakeTimer);
-        options.verifier.verify(endpoint.host, endpoint.port, key).then(
+        hostKeyCheck.verify(key).then(
           () => {
             verifiedHostKey ??= fingerprintSha256(key);
             verify(true);

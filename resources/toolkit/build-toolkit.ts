@@ -13,6 +13,7 @@ import { runHostCommand } from './host-command';
 import { GUEST_TOOLKIT_DIR, TOOLKIT_MANIFEST_NAME, TOOLKIT_PAYLOAD_NAME } from './toolkit-layout';
 import { toolkitManifestSchema, type ToolkitFile, type ToolkitManifest } from './toolkit-manifest';
 import { ToolkitError } from './toolkit-error';
+import { checkToolkitPrerequisites, describeMissing, installCommand } from './toolkit-prerequisites';
 
 const TOOLKIT_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
 
@@ -54,6 +55,13 @@ export interface ToolkitBuild {
 export interface BuildToolkitOptions {
   readonly cacheRoot?: string;
   readonly log?: (line: string) => void;
+  /**
+   * The folder holding these sources (`resources/toolkit`); default: this module's own folder, which is
+   * wrong once the app's build has bundled this module elsewhere.
+   */
+  readonly sourceDir?: string;
+  /** Called once, before a toolkit is assembled, when the cache has none for the current key. */
+  readonly onBuilding?: (key: string) => void;
 }
 
 /** Returns the cached toolkit for the current packages and sources, building it first when missing. */
@@ -62,16 +70,18 @@ export async function buildToolkit(options: BuildToolkitOptions = {}): Promise<T
   const log = options.log ?? (() => undefined);
   const libraries = await listLibraries();
   const packages = await readPackageVersions(libraries);
-  const key = await computeKey(packages);
+  const sourceDir = options.sourceDir ?? TOOLKIT_SOURCE_DIR;
+  const key = await computeKey(packages, sourceDir);
   const dir = join(cacheRoot, key);
   const cached = await readCached(dir);
   if (cached) return cached;
 
   log(`building toolkit ${key}`);
+  options.onBuilding?.(key);
   await mkdir(cacheRoot, { recursive: true });
   const work = join(cacheRoot, `.build-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await assemble(work, key, packages, libraries);
+    await assemble(work, key, packages, libraries, sourceDir);
     try {
       await rename(work, dir);
     } catch (error) {
@@ -155,15 +165,20 @@ async function readPackageVersions(libraries: readonly string[]): Promise<readon
     });
 }
 
-async function computeKey(packages: readonly { name: string; version: string }[]): Promise<string> {
+/** The collector's C source under a toolkit source folder. */
+function collectorSourceIn(sourceDir: string): string {
+  return sourceDir === TOOLKIT_SOURCE_DIR ? COLLECTOR_SOURCE : join(sourceDir, 'collector', 'civic-collect.c');
+}
+
+async function computeKey(packages: readonly { name: string; version: string }[], sourceDir: string): Promise<string> {
   const hash = createHash('sha256');
   for (const entry of packages) hash.update(`package ${entry.name} ${entry.version}\n`);
-  for (const name of SOURCE_FILES) hash.update(`source ${name}\n`).update(await readFile(join(TOOLKIT_SOURCE_DIR, name)));
-  hash.update('source collector\n').update(await readFile(COLLECTOR_SOURCE));
+  for (const name of SOURCE_FILES) hash.update(`source ${name}\n`).update(await readFile(join(sourceDir, name)));
+  hash.update('source collector\n').update(await readFile(collectorSourceIn(sourceDir)));
   return hash.digest('hex').slice(0, 20);
 }
 
-async function assemble(work: string, key: string, packages: readonly { name: string; version: string }[], libraries: readonly string[]): Promise<void> {
+async function assemble(work: string, key: string, packages: readonly { name: string; version: string }[], libraries: readonly string[], sourceDir: string): Promise<void> {
   const tree = join(work, 'tree');
   const bin = join(tree, 'bin');
   const lib = join(tree, 'lib');
@@ -172,7 +187,7 @@ async function assemble(work: string, key: string, packages: readonly { name: st
   await mkdir(join(tree, 'out'), { recursive: true });
 
   await copyFile('/bin/busybox', join(bin, 'busybox'));
-  await compileCollector(join(bin, 'civic-collect'));
+  await compileCollector(join(bin, 'civic-collect'), collectorSourceIn(sourceDir));
   for (const program of DYNAMIC_PROGRAMS) await copyFile(program, join(bin, program.split('/').pop() ?? program));
   for (const library of libraries) {
     const name = library.split('/').pop() ?? library;
@@ -264,6 +279,13 @@ async function describeTree(tree: string): Promise<ToolkitFile[]> {
 /** CLI: builds (or finds) the toolkit and prints where it is and how big. */
 async function main(): Promise<void> {
   const started = Date.now();
+  const check = await checkToolkitPrerequisites();
+  if (!check.ok) {
+    console.error(describeMissing(check));
+    if (check.reason === 'missing') console.error(`Install: ${installCommand(check.packages)}`);
+    process.exitCode = 1;
+    return;
+  }
   const build = await buildToolkit({ log: (line) => console.log(line) });
   console.log(`toolkit: ${build.dir}`);
   console.log(`files: ${build.manifest.files.length}, unpacked ${(build.manifest.totalBytes / 1048576).toFixed(1)} MiB, payload ${(build.payloadBytes / 1048576).toFixed(1)} MiB`);

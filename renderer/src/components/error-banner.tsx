@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import type { WorkbenchError } from '../../../preload/api';
 import { errorKindFor } from './error-kind';
 
-/** An expected error: headline by code, then the message, the hint and what it is about. */
+/** An expected error: a readable headline by code, then the message, the hint, what it is about and the code itself. */
 export function ErrorBanner({
   error,
   onDismiss,
@@ -16,9 +16,8 @@ export function ErrorBanner({
   return (
     <div className={`banner banner-${kind.tone}`} role="alert" data-testid="error-banner" data-code={error.code}>
       <div className="banner-body">
-        <p className="banner-headline">
-          {kind.headline} <code className="banner-code">{error.code}</code>
-        </p>
+        {/* The title is words only; the code, for reports and searches, has its own line below. */}
+        <p className="banner-headline">{kind.headline}</p>
         <p className="banner-message">{error.message}</p>
         <p className="banner-hint">{error.hint}</p>
         {error.subject ? (
@@ -26,6 +25,9 @@ export function ErrorBanner({
             About: <code>{error.subject}</code>
           </p>
         ) : null}
+        <p className="banner-code">
+          Error code: <code>{error.code}</code>
+        </p>
       </div>
       <div className="banner-actions">
         {action}

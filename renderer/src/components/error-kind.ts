@@ -48,12 +48,18 @@ export function errorKindFor(code: ErrorCode): ErrorKind {
     case 'VM_NOT_CLONEABLE':
     case 'IMPACT_BUDGET_EXCEEDED':
       return { tone: 'warning', headline: 'The host could not do it' };
+    case 'TOOLKIT_PREREQUISITE_MISSING':
+    case 'TOOLKIT_BUILD_FAILED':
+    case 'TOOLKIT_NOT_BUILT':
+      return { tone: 'warning', headline: 'The in-guest toolkit could not be prepared on this machine' };
     case 'CANCELLED':
       return { tone: 'info', headline: 'Cancelled' };
     case 'NOT_SUPPORTED':
       return { tone: 'info', headline: 'Not available here' };
     case 'NOT_FOUND':
       return { tone: 'warning', headline: 'Not found' };
+    case 'TOO_MANY_REQUESTS':
+      return { tone: 'warning', headline: 'Too many requests at once' };
     case 'VALIDATION_FAILED':
     case 'UNTRUSTED_SENDER':
     case 'INTERNAL':

@@ -7,11 +7,12 @@ import { WorkbenchFailure } from '../../../../main/errors';
 import { createHostKeyVerifier, type UnknownHostKey } from '../../../../main/ssh/host-key-verifier';
 import { fingerprintSha256 } from '../../../../main/ssh/known-hosts';
 
+/** An Ed25519 public key blob as OpenSSH reads it (name string, 32-byte key string), random key bytes. */
 function fakeKey(type = 'ssh-ed25519'): Buffer {
   const name = Buffer.from(type);
   const head = Buffer.alloc(4);
   head.writeUInt32BE(name.length);
-  return Buffer.concat([head, name, randomBytes(36)]);
+  return Buffer.concat([head, name, Buffer.from([0, 0, 0, 32]), randomBytes(32)]);
 }
 
 const entry = (hosts: string, key: Buffer): string => `${hosts} ssh-ed25519 ${key.toString('base64')}`;

@@ -16,12 +16,14 @@ async function silentServer(): Promise<{ server: Server; port: number; sockets: 
   return { server, port: address.port, sockets };
 }
 
-const neverCalled: HostKeyVerifier = {
-  verify: async () => {
-    throw new Error('the server never sent a key');
-  },
-  preferredAlgorithms: async () => ['ssh-ed25519'],
-};
+/** A verifier whose one connect offers ed25519 and judges keys with `verify`. */
+function fakeVerifier(verify: (key: Buffer) => Promise<void>): HostKeyVerifier {
+  return { prepare: async () => ({ algorithms: ['ssh-ed25519'], verify }) };
+}
+
+const neverCalled = fakeVerifier(async () => {
+  throw new Error('the server never sent a key');
+});
 
 /** An ssh2 server on 127.0.0.1 with a fresh ed25519 host key that lets anyone in with `none`. */
 async function openDoorServer(): Promise<{ server: SshServer; port: number; publicKey: Buffer }> {
@@ -74,12 +76,9 @@ describe('openSshConnection', () => {
   it('records the SHA256 fingerprint of the key the server offered and the verifier accepted', async () => {
     const { server, port, publicKey } = await openDoorServer();
     const seen: Buffer[] = [];
-    const verifier: HostKeyVerifier = {
-      verify: async (_host, _port, key) => {
-        seen.push(key);
-      },
-      preferredAlgorithms: async () => ['ssh-ed25519'],
-    };
+    const verifier = fakeVerifier(async (key) => {
+      seen.push(key);
+    });
     try {
       const connection = await openSshConnection({ jumps: [], target: { host: '127.0.0.1', port, user: 'root', identityFiles: [] } }, { verifier, prompt: async () => null });
       connection.close();
@@ -93,12 +92,9 @@ describe('openSshConnection', () => {
 
   it('gives the verifier\'s failure and no connection when it refuses the key', async () => {
     const { server, port } = await openDoorServer();
-    const refusing: HostKeyVerifier = {
-      verify: async () => {
-        throw new WorkbenchFailure('HOST_KEY_MISMATCH', 'The host key changed.');
-      },
-      preferredAlgorithms: async () => ['ssh-ed25519'],
-    };
+    const refusing = fakeVerifier(async () => {
+      throw new WorkbenchFailure('HOST_KEY_MISMATCH', 'The host key changed.');
+    });
     try {
       const connecting = openSshConnection({ jumps: [], target: { host: '127.0.0.1', port, user: 'root', identityFiles: [] } }, { verifier: refusing, prompt: async () => null });
       await expect(connecting).rejects.toMatchObject({ code: 'HOST_KEY_MISMATCH', message: 'The host key changed.' });

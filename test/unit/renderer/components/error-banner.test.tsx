@@ -26,6 +26,19 @@ describe('ErrorBanner', () => {
     expect(screen.getByText('Cancelled')).toBeTruthy();
   });
 
+  it('titles itself in words, with the code on its own line rather than run into the title', () => {
+    render(<ErrorBanner error={{ code: 'NOT_FOUND', message: 'No host named "kvm9".', hint: 'h' }} />);
+    const banner = screen.getByTestId('error-banner');
+    expect(banner.querySelector('.banner-headline')?.textContent).toBe('Not found');
+    expect(banner.querySelector('.banner-code')?.textContent).toBe('Error code: NOT_FOUND');
+    expect(banner.textContent).not.toContain('Not found NOT_FOUND');
+  });
+
+  it('titles a toolkit that cannot be built by what it is about', () => {
+    render(<ErrorBanner error={{ code: 'TOOLKIT_PREREQUISITE_MISSING', message: 'gcc is not installed.', hint: 'sudo apt-get install -y gcc' }} />);
+    expect(screen.getByTestId('error-banner').querySelector('.banner-headline')?.textContent).toBe('The in-guest toolkit could not be prepared on this machine');
+  });
+
   it('calls onDismiss', () => {
     const onDismiss = vi.fn();
     render(<ErrorBanner error={{ code: 'NOT_FOUND', message: 'm', hint: 'h' }} onDismiss={onDismiss} />);
@@ -42,6 +55,10 @@ describe('errorKindFor', () => {
     ['CONNECTION_LOST', 'warning'],
     ['NOT_SUPPORTED', 'info'],
     ['INTERNAL', 'danger'],
+    ['TOOLKIT_PREREQUISITE_MISSING', 'warning'],
+    ['TOOLKIT_BUILD_FAILED', 'warning'],
+    ['TOOLKIT_NOT_BUILT', 'warning'],
+    ['TOO_MANY_REQUESTS', 'warning'],
   ])('gives %s the %s tone', (code, tone) => {
     expect(errorKindFor(code).tone).toBe(tone);
   });
