@@ -28,6 +28,7 @@ import { createJobRunner, type JobRunner } from './jobs/job-runner';
 import { createReviewQueries } from './review/review-queries';
 import { systemFactsOf } from './review/system-facts';
 import { createRecentCaptures, type RecentCaptures } from './storage/recent-captures';
+import { createWorkstationKeyStore, type WorkstationKeyStore } from './storage/workstation-key';
 import { createHostsService, type HostsService, type HostsServiceDeps } from './sessions/hosts-service';
 import { createCaptureSessionService, type CaptureSessionService } from './capture-session/capture-session-service';
 import type { LocalToolkit } from './capture-session/host-toolkit';
@@ -72,7 +73,7 @@ export interface ReviewService {
   findings(handle: string): Promise<readonly Finding[]>;
   launchCapturePath(): Promise<string | null>;
   queryProcesses(query: ProcessWindowQuery): Promise<ProcessWindow>;
-  processDetail(handle: string, pid: number, revealSecrets: boolean): Promise<ProcessDetailRecord>;
+  processDetail(handle: string, pid: number, revealSecrets: boolean, record?: number): Promise<ProcessDetailRecord>;
   facts(handle: string): Promise<CaptureFacts>;
   systemFacts(handle: string): Promise<SystemFacts | null>;
   sockets(handle: string): Promise<readonly SocketRecord[]>;
@@ -95,6 +96,8 @@ export interface WorkbenchServices {
   readonly hosts: HostService;
   /** Captures of VMs through live clones (Diagnostics, `civic collect`). */
   readonly capture: CaptureSessionService;
+  /** The workstation's Ed25519 key that signs captures (Settings shows it). */
+  readonly workstationKey: WorkstationKeyStore;
   readonly events: EventBus;
   shutdown(): Promise<void>;
 }
@@ -110,6 +113,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
   const events = createEventBus();
   const jobs = createJobRunner((job) => events.emit('jobProgress', { job }));
   const recent = createRecentCaptures(deps.appDataDir);
+  const workstationKey = createWorkstationKeyStore(deps.appDataDir);
   const captures = deps.captures ?? createCaptureService();
   const reviewQueries = createReviewQueries({
     captures,
@@ -171,7 +175,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     },
     launchCapturePath: async () => deps.launchCapturePath ?? null,
     queryProcesses: async (query) => reviewQueries.queryProcesses(query),
-    processDetail: async (handle, pid, revealSecrets) => reviewQueries.processDetail(handle, pid, revealSecrets),
+    processDetail: async (handle, pid, revealSecrets, record) => reviewQueries.processDetail(handle, pid, revealSecrets, record),
     facts: async (handle) => reviewQueries.facts(handle),
     systemFacts: async (handle) => systemFactsOf(captures.capture(handle)),
     sockets: async (handle) => reviewQueries.sockets(handle),
@@ -202,6 +206,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
       actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,
       toolVersion: appVersion,
       toolkit: deps.toolkit ?? ((onBuilding) => buildLocalToolkit(deps.resourcesDir, onBuilding === undefined ? {} : { onBuilding })),
+      signer: () => workstationKey.signer(),
     },
   });
 
@@ -212,6 +217,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     review,
     hosts,
     capture,
+    workstationKey,
     events,
     async shutdown() {
       await jobs.shutdown();

@@ -44,6 +44,14 @@ export type ErrorCode =
   | 'BUNDLE_DOCUMENT_TOO_DEEP'
   | 'BUNDLE_DOCUMENT_INVALID'
   | 'BUNDLE_CUSTODY_BROKEN'
+  | 'BUNDLE_NOT_A_CAPTURE'
+  | 'BUNDLE_CUSTODY_TIME_REVERSED'
+  | 'BUNDLE_DUPLICATE_PID'
+  | 'BUNDLE_SIGNATURE_MALFORMED'
+  | 'BUNDLE_SIGNATURE_INVALID'
+  | 'BUNDLE_SIGNATURE_MANIFEST_MISMATCH'
+  | 'BUNDLE_SIGNATURE_CUSTODY_MISMATCH'
+  | 'WORKSTATION_KEY_UNUSABLE'
   // SSH and hosts
   | 'HOST_KEY_UNKNOWN'
   | 'HOST_KEY_MISMATCH'
@@ -146,6 +154,42 @@ export interface IntegrityReport {
   readonly custodyEntries: number;
   /** Every problem found, each naming its artifact. Empty when verified. */
   readonly problems: readonly WorkbenchError[];
+  /** Oddities that do not fail verification (duplicate pids, custody times out of order). */
+  readonly warnings?: readonly WorkbenchError[];
+  /** Who sealed the capture and whether the signature holds; absent from reports made before signing existed. */
+  readonly signature?: SignatureStatus;
+}
+
+/**
+ * The workstation signature of a capture.
+ *
+ * `unsigned`: the capture carries no signature (older captures). `valid`: the Ed25519 signature over the
+ * manifest and the custody head holds for the public key it names. `invalid`: it does not; `code` says why.
+ */
+export type SignatureStatus =
+  | { readonly state: 'unsigned' }
+  | {
+      readonly state: 'valid';
+      readonly signer: SignerIdentity;
+      readonly signedAt: string;
+      /** Custody entries the signature covers; entries after them were appended later, unsigned. */
+      readonly custodyEntriesSigned: number;
+    }
+  | { readonly state: 'invalid'; readonly code: ErrorCode; readonly signer: SignerIdentity | null };
+
+/** A workstation key as a capture or Settings shows it: a key, not a verified identity. */
+export interface SignerIdentity {
+  /** `SHA256:` and the unpadded base64 SHA-256 of the raw 32-byte Ed25519 public key. */
+  readonly fingerprint: string;
+  /** The name the workstation's user gave the key, if any (self-asserted). */
+  readonly name: string | null;
+}
+
+/** This workstation's signing key, as Settings shows it. */
+export interface WorkstationKeyInfo extends SignerIdentity {
+  /** The public key as SPKI PEM, the text of the exported file. */
+  readonly publicKeyPem: string;
+  readonly createdAt: string;
 }
 
 /** A command the helper ran during the capture. */
@@ -218,6 +262,11 @@ export interface GuestText {
 
 /** One process of a capture. */
 export interface ProcessRow {
+  /**
+   * The process's position in the capture's process list: what identifies a row and its detail,
+   * since a capture can hold two processes with one pid.
+   */
+  readonly record: number;
   readonly pid: number;
   readonly ppid: number;
   readonly name: GuestText;
@@ -300,6 +349,8 @@ export interface ProcessWindowQuery {
   readonly limit: number;
   /** Reports the row index of this pid in the result, when it is there. */
   readonly locatePid?: number;
+  /** Reports the row index of this process record in the result (wins over `locatePid`). */
+  readonly locateRecord?: number;
 }
 
 /** One row of a process window. */
@@ -800,7 +851,13 @@ export interface WorkbenchApi {
   /** A window of the process table (search, filters, sort and tree computed in main). */
   queryProcesses(args: ProcessWindowQuery): Promise<Result<ProcessWindow>>;
   /** Every field of one process; secrets in its environment stay hidden unless asked for. */
-  getProcessDetail(args: { readonly handle: string; readonly pid: number; readonly revealSecrets: boolean }): Promise<Result<ProcessDetailRecord>>;
+  getProcessDetail(args: {
+    readonly handle: string;
+    readonly pid: number;
+    /** The row's `record`: which of several processes with this pid (the first when left out). */
+    readonly record?: number;
+    readonly revealSecrets: boolean;
+  }): Promise<Result<ProcessDetailRecord>>;
   getCaptureFacts(args: { readonly handle: string }): Promise<Result<CaptureFacts>>;
   /** The capture's kernel, modules, mounts, ld.so.preload, logins and persistence files; null when not collected. */
   getSystemFacts(args: { readonly handle: string }): Promise<Result<SystemFacts | null>>;
@@ -839,6 +896,11 @@ export interface WorkbenchApi {
   startCapture(args: CaptureRequest): Promise<Result<{ readonly jobId: string }>>;
   /** The outcome of a capture job; `null` while it runs. NOT_FOUND for a job that is not a capture. */
   getCaptureOutcome(args: { readonly jobId: string }): Promise<Result<CaptureOutcome | null>>;
+
+  /** This workstation's signing key (made on first use): public key, fingerprint and name. */
+  getWorkstationKey(): Promise<Result<WorkstationKeyInfo>>;
+  /** Names the workstation key (shown beside its fingerprint on captures it signs); null clears it. */
+  setWorkstationKeyName(args: { readonly name: string | null }): Promise<Result<WorkstationKeyInfo>>;
 
   onJobProgress(listener: (event: JobProgressEvent) => void): Unsubscribe;
   onSessionState(listener: (event: SessionStateEvent) => void): Unsubscribe;

@@ -16,11 +16,17 @@ export const MANIFEST_NAME = 'manifest.json';
 /** Name of the custody log at the bundle root. */
 export const CUSTODY_NAME = 'custody.jsonl';
 
+/** Name of the workstation signature at the bundle root (absent from unsigned captures). */
+export const SIGNATURE_NAME = 'signature.json';
+
 /** Folder every artifact lives under. */
 export const ARTIFACTS_FOLDER = 'artifacts';
 
 /** Largest manifest the reader accepts (bytes). */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/** Largest signature file the reader accepts (bytes). */
+export const MAX_SIGNATURE_BYTES = 64 * 1024;
 
 /** Largest custody log the reader accepts (bytes). */
 export const MAX_CUSTODY_BYTES = 16 * 1024 * 1024;

@@ -1,4 +1,5 @@
-import { stat } from 'node:fs/promises';
+import { lstat, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import type { CustodyEntry, IntegrityReport, WorkbenchError } from '../../preload/api';
 import { WorkbenchFailure, throwIfAborted, workbenchError } from '../errors';
@@ -12,12 +13,15 @@ import {
   MAX_DOCUMENT_BYTES,
   MAX_JSON_DEPTH,
   MAX_MANIFEST_BYTES,
+  MAX_SIGNATURE_BYTES,
+  SIGNATURE_NAME,
 } from './bundle-limits';
 import { documentSchemas, manifestSchema, type Manifest, type ManifestArtifact } from './bundle-schema';
 import type { BundleSource } from './bundle-source';
 import { checkCustody } from './custody';
 import { checkEntryName } from './entry-name';
 import { openFolderSource } from './folder-source';
+import { checkSignature } from './signature';
 import { JsonDepthScanner } from './json-depth';
 import { digestStream } from './stream-digest';
 import { visibleName } from './visible-name';
@@ -63,6 +67,19 @@ export interface OpenedBundle {
   close(): Promise<void>;
 }
 
+/** True when a folder holds none of the names a capture always has: it is some other folder, not a damaged capture. */
+async function lacksEveryCaptureName(folder: string): Promise<boolean> {
+  for (const name of [MANIFEST_NAME, CUSTODY_NAME, ARTIFACTS_FOLDER]) {
+    try {
+      await lstat(join(folder, name));
+      return false;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+    }
+  }
+  return true;
+}
+
 async function openSource(path: string): Promise<BundleSource> {
   let stats;
   try {
@@ -71,6 +88,12 @@ async function openSource(path: string): Promise<BundleSource> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new WorkbenchFailure('BUNDLE_NOT_FOUND', 'There is no capture at that path.');
     throw new WorkbenchFailure('BUNDLE_UNREADABLE', 'The capture cannot be read.', { cause: error });
+  }
+  // Checked before the walk, so a home folder is named as not a capture rather than by one of its files.
+  if (stats.isDirectory() && (await lacksEveryCaptureName(path))) {
+    throw new WorkbenchFailure('BUNDLE_NOT_A_CAPTURE', `${visibleName(path)} is not a capture: it has no manifest.json, custody.jsonl or artifacts folder.`, {
+      subject: visibleName(path),
+    });
   }
   try {
     if (stats.isDirectory()) return await openFolderSource(path);
@@ -159,7 +182,7 @@ function checkArtifactList(manifest: Manifest): void {
 
 /** Refuses any entry that is neither the manifest, the custody log, a listed artifact nor a folder above one. */
 function checkNothingUnlisted(source: BundleSource, manifest: Manifest): void {
-  const allowed = new Set<string>([MANIFEST_NAME, CUSTODY_NAME]);
+  const allowed = new Set<string>([MANIFEST_NAME, CUSTODY_NAME, SIGNATURE_NAME]);
   // The artifacts folder may exist empty: a writer creates it before the first artifact arrives.
   const folders = new Set<string>([ARTIFACTS_FOLDER]);
   for (const artifact of manifest.artifacts) {
@@ -210,12 +233,22 @@ async function verifyArtifact(
       bytes: 0,
     };
   }
+  // Structured documents meet the same caps here as when they are opened, so a capture that verifies
+  // also opens; a declared size over the cap is refused before a byte of it is hashed.
+  const structured = artifact.role in documentSchemas;
+  if (structured && artifact.size > MAX_DOCUMENT_BYTES) {
+    return {
+      problem: workbenchError('BUNDLE_DOCUMENT_TOO_LARGE', `${shown} is ${artifact.size} bytes; documents may be at most ${MAX_DOCUMENT_BYTES}.`, shown),
+      bytes: 0,
+    };
+  }
   const step = `Checking ${shown}`;
   progress(0, step);
   let digest;
   try {
     digest = await digestStream(await source.openRead(artifact.path), {
       ...(signal ? { signal } : {}),
+      ...(structured ? { depth: new JsonDepthScanner(MAX_JSON_DEPTH, shown) } : {}),
       onBytes: (count) => progress(count, step),
       stopAfter: artifact.size,
     });
@@ -268,6 +301,7 @@ export async function openBundle(path: string, options: OpenBundleOptions = {}):
     checkNothingUnlisted(source, manifest);
 
     const problems: WorkbenchError[] = [];
+    const warnings: WorkbenchError[] = [];
     const failed = new Set<string>();
     let custody: readonly CustodyEntry[] = [];
     if (source.entries.get(CUSTODY_NAME)?.kind !== 'file') {
@@ -277,7 +311,13 @@ export async function openBundle(path: string, options: OpenBundleOptions = {}):
       const check = checkCustody(custodyRead.bytes, manifestRead.sha256);
       custody = check.entries;
       problems.push(...check.problems);
+      warnings.push(...check.warnings);
     }
+    const signatureEntry = source.entries.get(SIGNATURE_NAME);
+    const signatureBytes =
+      signatureEntry === undefined ? null : (await readCappedEntry(source, SIGNATURE_NAME, MAX_SIGNATURE_BYTES, signal).catch(() => ({ bytes: Buffer.from('') }))).bytes;
+    const signature = checkSignature(signatureBytes, manifestRead.sha256, custody);
+    problems.push(...signature.problems);
 
     const total = manifest.artifacts.reduce((sum, artifact) => sum + artifact.size, 0);
     const progress = createProgress(total, options.onProgress);
@@ -300,6 +340,8 @@ export async function openBundle(path: string, options: OpenBundleOptions = {}):
       bytesChecked,
       custodyEntries: custody.length,
       problems,
+      warnings,
+      signature: signature.status,
     };
     return createOpenedBundle(source, manifest, manifestRead.sha256, custody, integrity, failed);
   } catch (error) {

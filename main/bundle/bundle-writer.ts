@@ -3,11 +3,12 @@ import { chmod, mkdir, open, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CustodyEntry } from '../../preload/api';
 import { WorkbenchFailure, throwIfAborted } from '../errors';
-import { ARTIFACTS_FOLDER, BUNDLE_FORMAT_ID, BUNDLE_SCHEMA_VERSION, CUSTODY_NAME, MANIFEST_NAME } from './bundle-limits';
+import { ARTIFACTS_FOLDER, BUNDLE_FORMAT_ID, BUNDLE_SCHEMA_VERSION, CUSTODY_NAME, MANIFEST_NAME, SIGNATURE_NAME } from './bundle-limits';
 import { manifestSchema, type ArtifactRole, type Manifest, type ManifestArtifact, type ManifestCommand } from './bundle-schema';
 import { SEAL_ACTION, custodyLine, nextCustodyEntry, type CustodyEvent } from './custody';
 import { openBundle } from './bundle-reader';
 import { checkEntryName } from './entry-name';
+import { createSignature, type BundleSigner } from './signature';
 
 /** Who and what a capture is about: the manifest fields known when the capture starts. */
 export interface BundleIdentity {
@@ -49,7 +50,8 @@ export interface BundleWriter {
   /** Records a command the helper ran. */
   recordCommand(command: ManifestCommand): void;
   /**
-   * Writes the manifest, seals it with custody entry 1, and makes every file read-only.
+   * Writes the manifest, seals it with custody entry 1 (stamped now unless `at` is given), and makes
+   * every file read-only.
    *
    * The writer cannot be used afterwards; later custody entries go through `appendCustody`.
    */
@@ -157,7 +159,8 @@ export async function createBundleWriter(folder: string, identity: BundleIdentit
       const manifestSha256 = createHash('sha256').update(manifestText, 'utf8').digest('hex');
       await writeNewFile(join(folder, MANIFEST_NAME), manifestText);
       const seal = nextCustodyEntry(undefined, {
-        at: options.at ?? options.endedAt,
+        // Stamped now, from the clock every later entry uses, so entry 1 is never after entry 2.
+        ...(options.at === undefined ? {} : { at: options.at }),
         actor: options.actor,
         action: SEAL_ACTION,
         subject: MANIFEST_NAME,
@@ -197,4 +200,29 @@ export async function appendCustody(folder: string, event: CustodyEvent): Promis
     await chmod(path, 0o444);
   }
   return entry;
+}
+
+/**
+ * Signs a sealed bundle folder: writes `signature.json` over its manifest and current custody head.
+ *
+ * Checks the chain first, so a broken log is never signed; refuses a folder that is already signed.
+ * Entries appended afterwards extend the chain but are not covered by the signature.
+ */
+export async function signBundle(folder: string, signer: BundleSigner, now: () => Date = () => new Date()): Promise<void> {
+  const bundle = await openBundle(folder, { checkArtifacts: false });
+  await bundle.close();
+  const broken = bundle.integrity.problems.find((problem) => problem.code === 'BUNDLE_CUSTODY_BROKEN');
+  if (broken) throw new WorkbenchFailure(broken.code, broken.message, broken.subject === undefined ? {} : { subject: broken.subject });
+  const head = bundle.custody.at(-1);
+  if (head === undefined) throw new WorkbenchFailure('BUNDLE_CUSTODY_BROKEN', 'The bundle has no custody entry to sign.', { subject: CUSTODY_NAME });
+  const signedAt = new Date(Math.max(now().getTime(), Date.parse(head.at))).toISOString();
+  const text = createSignature(signer, { manifestSha256: bundle.manifestSha256, custodyHead: head, signedAt });
+  const path = join(folder, SIGNATURE_NAME);
+  const handle = await open(path, 'wx', 0o444);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

@@ -12,9 +12,13 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** The action of the first entry, which binds the log to the manifest. */
 export const SEAL_ACTION = 'seal-manifest';
 
-/** What a caller supplies for a new custody entry; the chain fields are computed. */
+/**
+ * What a caller supplies for a new custody entry; the chain fields are computed.
+ *
+ * `at` is normally left out: the entry is then stamped when it is appended, from the one clock.
+ */
 export interface CustodyEvent {
-  readonly at: string;
+  readonly at?: string;
   readonly actor: string;
   readonly action: string;
   readonly subject: string;
@@ -27,11 +31,21 @@ export function custodyEntryHash(entry: Omit<CustodyEntry, 'hash'>): string {
   return createHash('sha256').update(canonicalJson({ seq, at, actor, action, subject, sha256, prev }), 'utf8').digest('hex');
 }
 
+/**
+ * The time of a new entry: the event's own, else now; never earlier than the entry before it, so a
+ * log's times only go forward even if the wall clock steps back while it is written.
+ */
+export function custodyTime(previous: CustodyEntry | undefined, at: string | undefined, now: () => Date = () => new Date()): string {
+  const wanted = at ?? now().toISOString();
+  if (previous !== undefined && Date.parse(wanted) < Date.parse(previous.at)) return previous.at;
+  return wanted;
+}
+
 /** Builds the entry that follows `previous` (or the first one) with its chain fields filled in. */
-export function nextCustodyEntry(previous: CustodyEntry | undefined, event: CustodyEvent): CustodyEntry {
+export function nextCustodyEntry(previous: CustodyEntry | undefined, event: CustodyEvent, now?: () => Date): CustodyEntry {
   const body = {
     seq: previous ? previous.seq + 1 : 1,
-    at: event.at,
+    at: custodyTime(previous, event.at, now),
     actor: event.actor,
     action: event.action,
     subject: event.subject,
@@ -53,6 +67,8 @@ export interface CustodyCheck {
   readonly entries: readonly CustodyEntry[];
   /** Empty when the chain is intact and sealed to the manifest. */
   readonly problems: readonly WorkbenchError[];
+  /** Oddities of an intact chain: times that go backwards (BUNDLE_CUSTODY_TIME_REVERSED). */
+  readonly warnings: readonly WorkbenchError[];
 }
 
 function broken(message: string, seq: number | string): WorkbenchError {
@@ -67,15 +83,16 @@ function broken(message: string, seq: number | string): WorkbenchError {
  */
 export function checkCustody(text: Uint8Array, manifestSha256: string): CustodyCheck {
   const entries: CustodyEntry[] = [];
+  const warnings: WorkbenchError[] = [];
   let decoded: string;
   try {
     decoded = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(text);
   } catch {
-    return { entries, problems: [broken('The custody log is not UTF-8.', 1)] };
+    return { entries, warnings, problems: [broken('The custody log is not UTF-8.', 1)] };
   }
   const lines = decoded.split('\n');
   if (lines.at(-1) === '') lines.pop();
-  if (lines.length === 0) return { entries, problems: [broken('The custody log is empty: the manifest was never sealed.', 1)] };
+  if (lines.length === 0) return { entries, warnings, problems: [broken('The custody log is empty: the manifest was never sealed.', 1)] };
 
   for (const [index, line] of lines.entries()) {
     const position = index + 1;
@@ -84,28 +101,40 @@ export function checkCustody(text: Uint8Array, manifestSha256: string): CustodyC
       new JsonDepthScanner(MAX_JSON_DEPTH, `${CUSTODY_NAME}#${position}`).feed(Buffer.from(line, 'utf8'));
       parsed = JSON.parse(line);
     } catch {
-      return { entries, problems: [broken(`Custody entry ${position} is not valid JSON.`, position)] };
+      return { entries, warnings, problems: [broken(`Custody entry ${position} is not valid JSON.`, position)] };
     }
     const result = custodyEntrySchema.safeParse(parsed);
-    if (!result.success) return { entries, problems: [broken(`Custody entry ${position} does not follow the custody schema.`, position)] };
+    if (!result.success) return { entries, warnings, problems: [broken(`Custody entry ${position} does not follow the custody schema.`, position)] };
     const entry = result.data;
     const previous = entries.at(-1);
     if (entry.seq !== position) {
-      return { entries, problems: [broken(`Custody entry ${position} has seq ${entry.seq}: an entry was removed or inserted.`, position)] };
+      return { entries, warnings, problems: [broken(`Custody entry ${position} has seq ${entry.seq}: an entry was removed or inserted.`, position)] };
     }
     if (entry.prev !== (previous ? previous.hash : GENESIS_HASH)) {
-      return { entries, problems: [broken(`Custody entry ${entry.seq} does not follow the entry before it.`, entry.seq)] };
+      return { entries, warnings, problems: [broken(`Custody entry ${entry.seq} does not follow the entry before it.`, entry.seq)] };
     }
     if (custodyEntryHash(entry) !== entry.hash) {
-      return { entries, problems: [broken(`Custody entry ${entry.seq} was changed after it was written.`, entry.seq)] };
+      return { entries, warnings, problems: [broken(`Custody entry ${entry.seq} was changed after it was written.`, entry.seq)] };
     }
     if (entry.seq === 1 && (entry.action !== SEAL_ACTION || entry.subject !== MANIFEST_NAME || entry.sha256 !== manifestSha256)) {
       return {
         entries,
+        warnings,
         problems: [broken('Custody entry 1 does not seal this manifest: the manifest was changed after sealing.', 1)],
       };
     }
+    // Times are not part of what the chain proves, and captures made before custody times were taken
+    // from one clock have entry 1 after entry 2: a warning, not a failed verification.
+    if (previous !== undefined && warnings.length === 0 && Date.parse(entry.at) < Date.parse(previous.at)) {
+      warnings.push(
+        workbenchError(
+          'BUNDLE_CUSTODY_TIME_REVERSED',
+          `Custody entry ${entry.seq} (${entry.at}) is earlier than entry ${previous.seq} (${previous.at}).`,
+          `${CUSTODY_NAME}#${entry.seq}`,
+        ),
+      );
+    }
     entries.push(entry);
   }
-  return { entries, problems: [] };
+  return { entries, warnings, problems: [] };
 }

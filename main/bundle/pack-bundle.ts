@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 import { WorkbenchFailure, throwIfAborted } from '../errors';
-import { CUSTODY_NAME, MANIFEST_NAME } from './bundle-limits';
+import { CUSTODY_NAME, MANIFEST_NAME, SIGNATURE_NAME } from './bundle-limits';
 import { openBundle } from './bundle-reader';
 
 /** Options of `packBundle`. */
@@ -42,6 +42,7 @@ export async function packBundle(folder: string, outputPath: string, options: Pa
   };
   add(MANIFEST_NAME, true);
   add(CUSTODY_NAME, true);
+  if (bundle.integrity.signature?.state !== 'unsigned') add(SIGNATURE_NAME, true);
   for (const artifact of bundle.manifest.artifacts) add(artifact.path, !STORED_ROLES.has(artifact.role));
   zip.end();
 

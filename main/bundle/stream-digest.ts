@@ -16,6 +16,8 @@ export interface DigestOptions {
   readonly onBytes?: (count: number) => void;
   /** Keep the bytes (documents only), refusing more than `maxBytes` with BUNDLE_DOCUMENT_TOO_LARGE. */
   readonly keep?: { readonly maxBytes: number; readonly subject: string; readonly depth?: JsonDepthScanner };
+  /** Scan the nesting without keeping the bytes (structured documents), refusing BUNDLE_DOCUMENT_TOO_DEEP. */
+  readonly depth?: JsonDepthScanner;
   /** Stop reading once more than this many bytes arrived (the size is already known to be wrong). */
   readonly stopAfter?: number;
 }
@@ -54,6 +56,7 @@ export async function digestStream(
         options.keep.depth?.feed(chunk);
         kept.push(chunk);
       }
+      options.depth?.feed(chunk);
       hash.update(chunk);
       options.onBytes?.(chunk.length);
       if (options.stopAfter !== undefined && size > options.stopAfter) break;

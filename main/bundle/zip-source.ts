@@ -38,7 +38,7 @@ async function checkArchiveEnd(path: string): Promise<void> {
     if (LOCAL_HEADER.subarray(0, head.length).equals(head)) {
       throw new WorkbenchFailure('BUNDLE_TRUNCATED', 'The capture file ends early: its table of contents is missing.');
     }
-    throw new WorkbenchFailure('BUNDLE_UNREADABLE', 'This file is not a capture bundle (not a .civic archive).');
+    throw new WorkbenchFailure('BUNDLE_NOT_A_CAPTURE', `${visibleName(path)} is not a capture: it is not a .civic archive.`, { subject: visibleName(path) });
   } finally {
     await handle.close();
   }

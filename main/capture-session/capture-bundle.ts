@@ -3,9 +3,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBundle } from '../bundle/bundle-reader';
 import { documentSchemas, type FindingsDocument, type ManifestArtifact, type ManifestCommand, type StoredProcess, type StoredSocket, type SystemDocument } from '../bundle/bundle-schema';
-import { appendCustody, createBundleWriter, type BundleIdentity } from '../bundle/bundle-writer';
+import { appendCustody, createBundleWriter, signBundle, type BundleIdentity } from '../bundle/bundle-writer';
 import type { CustodyEvent } from '../bundle/custody';
 import { packBundle } from '../bundle/pack-bundle';
+import type { BundleSigner } from '../bundle/signature';
 import { detectAnomalies } from '../detector/detect-anomalies';
 import { WorkbenchFailure, throwIfAborted } from '../errors';
 import type { IntegrityReport } from '../../preload/api';
@@ -28,9 +29,14 @@ export interface CaptureBundleInput {
   readonly toolkitManifestPath: string | null;
   /** Who did this: `user@machine`, for custody. */
   readonly actor: string;
-  /** When the collect ended (UTC ISO), for the `collected` custody entry. */
+  /**
+   * When the collect ended (UTC ISO). Not a custody time: every custody entry is stamped when it is
+   * appended, from one clock, so the log's times never go backwards.
+   */
   readonly collectedAt: string;
   readonly endedAt: string;
+  /** The workstation key that signs the manifest and custody head; unsigned when absent. */
+  readonly signer?: () => Promise<BundleSigner>;
 }
 
 /** What writing the bundle produced. */
@@ -73,7 +79,7 @@ export async function findingsFor(artifacts: readonly StagedArtifact[], generate
 }
 
 /**
- * Writes, seals, chains custody and packs a capture into `<caseDir>/<name>.civic`, then opens the
+ * Writes, seals, chains custody, signs (when a signer is given) and packs a capture into `<caseDir>/<name>.civic`, then opens the
  * packed file and verifies every hash and the custody chain.
  *
  * The bundle folder `<caseDir>/<name>/` stays beside the `.civic` only until packing succeeds.
@@ -102,12 +108,14 @@ export async function writeCaptureBundle(caseDir: string, name: string, input: C
   for (const command of input.commands) writer.recordCommand(command);
   const sealed = await writer.seal({ endedAt: input.endedAt, actor: input.actor });
 
+  // No `at`: each entry is stamped as it is appended (entry 1 was stamped at sealing, just before).
   const events: CustodyEvent[] = [
-    { at: input.collectedAt, actor: input.actor, action: 'collected-by', subject: `clone ${input.identity.cloneId} of ${input.identity.vm.name} on ${input.identity.host.name}` },
-    ...input.artifacts.map((staged) => ({ at: staged.verifiedAt, actor: input.actor, action: 'downloaded', subject: staged.artifact.path, sha256: staged.artifact.sha256 })),
-    { at: new Date().toISOString(), actor: input.actor, action: 'verified', subject: 'manifest.json', sha256: sealed.manifestSha256 },
+    { actor: input.actor, action: 'collected-by', subject: `clone ${input.identity.cloneId} of ${input.identity.vm.name} on ${input.identity.host.name}` },
+    ...input.artifacts.map((staged) => ({ actor: input.actor, action: 'downloaded', subject: staged.artifact.path, sha256: staged.artifact.sha256 })),
+    { actor: input.actor, action: 'verified', subject: 'manifest.json', sha256: sealed.manifestSha256 },
   ];
   for (const event of events) await appendCustody(folder, event);
+  if (input.signer !== undefined) await signBundle(folder, await input.signer());
 
   const bundlePath = `${folder}.civic`;
   await packBundle(folder, bundlePath, signal === undefined ? {} : { signal });

@@ -15,6 +15,7 @@ import { collectOverSsh, type SshCollectResult } from './ssh-collect';
 import { explainGoneTargets, withProcessListing } from './gone-targets';
 import type { LocalToolkit } from './host-toolkit';
 import { buildingToolkitStep } from './local-toolkit';
+import type { BundleSigner } from '../bundle/signature';
 
 const log = createLogger('capture');
 
@@ -29,6 +30,8 @@ export interface CapturePipelineOptions {
    * the host is touched. `onBuilding` is called when it is being built now (first use).
    */
   readonly toolkit: (onBuilding?: () => void) => Promise<LocalToolkit>;
+  /** The workstation key that signs each capture; captures are unsigned without it. */
+  readonly signer?: () => Promise<BundleSigner>;
 }
 
 /** Retention when the request names none: nothing stays on the host. */
@@ -246,6 +249,7 @@ export async function runCapture(host: CaptureHost, request: CaptureRequest, con
         actor: options.actor,
         collectedAt,
         endedAt: new Date().toISOString(),
+        ...(options.signer === undefined ? {} : { signer: options.signer }),
       },
       signal,
     );

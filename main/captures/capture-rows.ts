@@ -19,8 +19,9 @@ export function flagsByPid(findings: readonly StoredFinding[]): Map<number, stri
 }
 
 /** A stored process as the Review view shows it: every guest string escaped and capped. */
-export function toProcessRow(process: StoredProcess, flags: readonly string[]): ProcessRow {
+export function toProcessRow(process: StoredProcess, flags: readonly string[], record: number): ProcessRow {
   return {
+    record,
     pid: process.pid,
     ppid: process.ppid,
     name: toGuestText(process.name),

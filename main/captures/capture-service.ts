@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CaptureOverview, Finding, IntegrityReport, ProcessRow, Provenance, WorkbenchError } from '../../preload/api';
 import { openBundle, type BundleDocument, type DocumentRole, type OpenedBundle } from '../bundle/bundle-reader';
 import type { StoredProcess, SystemDocument } from '../bundle/bundle-schema';
-import { WorkbenchFailure, throwIfAborted } from '../errors';
+import { WorkbenchFailure, throwIfAborted, workbenchError } from '../errors';
 import { flagsByPid, toFinding, toProcessRow, toSocketRow, type SocketRow } from './capture-rows';
 import { safeText } from './guest-text';
 
@@ -64,6 +64,24 @@ function toProvenance(bundle: OpenedBundle): Provenance {
   };
 }
 
+// Enough pids to act on in one message; the count says how many more there are.
+const DUPLICATE_PIDS_NAMED = 20;
+
+/** A warning naming the pids that more than one process record carries, or null when every pid is unique. */
+export function duplicatePidWarning(processes: readonly StoredProcess[]): WorkbenchError | null {
+  const seen = new Map<number, number>();
+  for (const process of processes) seen.set(process.pid, (seen.get(process.pid) ?? 0) + 1);
+  const repeated = [...seen].filter(([, times]) => times > 1);
+  if (repeated.length === 0) return null;
+  const named = repeated.slice(0, DUPLICATE_PIDS_NAMED).map(([pid, times]) => `${pid} (${times} processes)`);
+  const more = repeated.length > DUPLICATE_PIDS_NAMED ? `, and ${repeated.length - DUPLICATE_PIDS_NAMED} more` : '';
+  return workbenchError(
+    'BUNDLE_DUPLICATE_PID',
+    `${repeated.length === 1 ? 'A pid is' : `${repeated.length} pids are`} shared by several processes: pid ${named.join(', ')}${more}. Each process is listed and opens on its own.`,
+    'artifacts/processes.json',
+  );
+}
+
 /** Reads one structured artifact unless it already failed; a refusal becomes an integrity problem. */
 async function loadDocument<R extends DocumentRole>(
   bundle: OpenedBundle,
@@ -115,9 +133,11 @@ export function createCaptureService(): CaptureService {
         throwIfAborted(signal);
 
         const flags = flagsByPid(findings?.findings ?? []);
-        const processRows = (processes?.processes ?? []).map((process) => toProcessRow(process, flags.get(process.pid) ?? []));
+        const processRows = (processes?.processes ?? []).map((process, record) => toProcessRow(process, flags.get(process.pid) ?? [], record));
         const findingRows = (findings?.findings ?? []).map(toFinding);
-        const integrity: IntegrityReport = { ...bundle.integrity, verified: problems.length === 0, problems };
+        const duplicates = duplicatePidWarning(processes?.processes ?? []);
+        const warnings = [...(bundle.integrity.warnings ?? []), ...(duplicates === null ? [] : [duplicates])];
+        const integrity: IntegrityReport = { ...bundle.integrity, verified: problems.length === 0, problems, warnings };
         const provenance = toProvenance(bundle);
         const handle = randomUUID();
         const overview: CaptureOverview = {

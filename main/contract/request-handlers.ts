@@ -42,6 +42,7 @@ const processWindowQuery = z.strictObject({
   offset: z.number().int().nonnegative().max(10_000_000),
   limit: z.number().int().positive().max(1000),
   locatePid: pid.optional(),
+  locateRecord: pid.optional(),
 });
 
 // Host ids are `app:<uuid>` or `ssh-config:<alias>`; the inventory checks the rest.
@@ -100,8 +101,8 @@ export const requestHandlers = {
   getFindings: handler(z.strictObject({ handle }), (services, args) => services.review.findings(args.handle)),
   getLaunchCapturePath: handler(noArgs, (services) => services.review.launchCapturePath()),
   queryProcesses: handler(processWindowQuery, (services, args) => services.review.queryProcesses(args)),
-  getProcessDetail: handler(z.strictObject({ handle, pid, revealSecrets: z.boolean() }), (services, args) =>
-    services.review.processDetail(args.handle, args.pid, args.revealSecrets),
+  getProcessDetail: handler(z.strictObject({ handle, pid, record: pid.optional(), revealSecrets: z.boolean() }), (services, args) =>
+    services.review.processDetail(args.handle, args.pid, args.revealSecrets, args.record),
   ),
   getCaptureFacts: handler(z.strictObject({ handle }), (services, args) => services.review.facts(args.handle)),
   getSystemFacts: handler(z.strictObject({ handle }), (services, args) => services.review.systemFacts(args.handle)),
@@ -134,6 +135,8 @@ export const requestHandlers = {
   ),
   startCapture: handler(captureRequest, (services, args) => services.capture.start(args)),
   getCaptureOutcome: handler(z.strictObject({ jobId: z.uuid() }), (services, args) => services.capture.outcome(args.jobId)),
+  getWorkstationKey: handler(noArgs, (services) => services.workstationKey.info()),
+  setWorkstationKeyName: handler(z.strictObject({ name: z.string().max(128).nullable() }), (services, args) => services.workstationKey.setName(args.name)),
 } as const satisfies Record<TransportRequestName, RequestHandler<z.ZodType>>;
 
 /** The names of every request a transport carries. */

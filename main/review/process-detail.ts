@@ -47,15 +47,22 @@ export function collectorFields(stored: StoredProcess | undefined): { label: str
   return fields;
 }
 
-/** Everything the capture holds about one process; secrets in environment and argv hidden unless `revealSecrets`. */
+/**
+ * Everything the capture holds about one process; secrets in environment and argv hidden unless `revealSecrets`.
+ *
+ * `record` (the row's position) picks which process when several share the pid; without it the first
+ * one is meant. A record whose pid is not `pid` is NOT_FOUND, so a stale selection never shows another
+ * process.
+ */
 export function processDetail(
   index: ProcessIndex,
   stored: readonly StoredProcess[],
   context: { readonly sockets: readonly SocketRecord[]; readonly findings: readonly Finding[]; readonly artifacts: readonly ArtifactRecord[] },
   pid: number,
   revealSecrets: boolean,
+  record?: number,
 ): ProcessDetailRecord {
-  const row = index.indexByPid.get(pid);
+  const row = record === undefined ? index.indexByPid.get(pid) : index.rows[record]?.pid === pid ? record : undefined;
   const process = row === undefined ? undefined : index.rows[row];
   if (row === undefined || !process) throw new WorkbenchFailure('NOT_FOUND', `There is no process ${pid} in this capture.`, { subject: String(pid) });
   const original = stored[row];

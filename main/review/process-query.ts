@@ -197,8 +197,10 @@ export function queryProcessWindow(index: ProcessIndex, cache: ProcessQueryCache
     });
   }
   let locatedIndex: number | null = null;
-  if (query.locatePid !== undefined) {
-    const row = index.indexByPid.get(query.locatePid);
+  const locate = query.locateRecord ?? query.locatePid;
+  if (locate !== undefined) {
+    // A record is the row itself; a pid names its first process (pids can repeat in hostile data).
+    const row = query.locateRecord !== undefined ? (query.locateRecord < index.rows.length ? query.locateRecord : undefined) : index.indexByPid.get(locate);
     if (row !== undefined) {
       const found = result.order.indexOf(row);
       locatedIndex = found >= 0 ? found : null;

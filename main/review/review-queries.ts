@@ -41,7 +41,8 @@ export interface ReviewQueries {
    */
   prepare(handle: string): void;
   queryProcesses(query: ProcessWindowQuery): ProcessWindow;
-  processDetail(handle: string, pid: number, revealSecrets: boolean): ProcessDetailRecord;
+  /** One process's detail; `record` picks among processes sharing the pid. */
+  processDetail(handle: string, pid: number, revealSecrets: boolean, record?: number): ProcessDetailRecord;
   facts(handle: string): Promise<CaptureFacts>;
   sockets(handle: string): SocketRecord[];
   triage(handle: string): Promise<TriageRecord>;
@@ -134,7 +135,7 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
       const { derived: entry } = derive(query.handle);
       return queryProcessWindow(entry.index, entry.cache, query);
     },
-    processDetail(handle, pid, revealSecrets) {
+    processDetail(handle, pid, revealSecrets, record) {
       const { capture, derived: entry } = derive(handle);
       return processDetail(
         entry.index,
@@ -142,6 +143,7 @@ export function createReviewQueries(deps: ReviewQueryDependencies): ReviewQuerie
         { sockets: entry.sockets, findings: capture.findings, artifacts: capture.overview.provenance.artifacts },
         pid,
         revealSecrets,
+        record,
       );
     },
     facts,

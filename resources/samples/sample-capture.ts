@@ -343,7 +343,7 @@ export async function writeSampleBundle(folder: string): Promise<SealedBundle> {
   await writer.addJson({ path: 'artifacts/findings.json', role: 'findings' }, { schemaVersion: 1, generatedAt: '2026-03-14T09:29:31.004Z', findings });
   await writer.addArtifact({ path: 'artifacts/helper.log', mediaType: 'text/plain', role: 'log' }, logLines.join('\n') + '\n');
   for (const command of commands) writer.recordCommand(command);
-  const sealed = await writer.seal({ endedAt: CAPTURE_END, actor: 'civic-helper@kvm-lab-01' });
+  const sealed = await writer.seal({ endedAt: CAPTURE_END, at: CAPTURE_END, actor: 'civic-helper@kvm-lab-01' });
   const received = await appendCustody(folder, {
     at: '2026-03-14T09:29:47.000Z',
     actor: 'civic-workbench@analyst-01',

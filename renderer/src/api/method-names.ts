@@ -42,6 +42,8 @@ export const workbenchRequestNames = [
   'answerSecret',
   'startCapture',
   'getCaptureOutcome',
+  'getWorkstationKey',
+  'setWorkstationKeyName',
 ] as const satisfies readonly WorkbenchRequestName[];
 
 /** The request methods the web adapter sends over its socket: all but the dropped-file upload, which is an HTTP POST. */

@@ -211,3 +211,5 @@ function parseMessage(data: unknown): ServerMessage | undefined {
 function isResult(value: unknown): value is Result<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';
 }
+    getWorkstationKey: () => request('getWorkstationKey', null),
+    setWorkstationKeyName: (args) => request('setWorkstationKeyName', args),

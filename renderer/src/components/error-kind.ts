@@ -19,6 +19,10 @@ export function errorKindFor(code: ErrorCode): ErrorKind {
     case 'BUNDLE_CUSTODY_BROKEN':
     case 'BUNDLE_DOCUMENT_TOO_LARGE':
     case 'BUNDLE_DOCUMENT_TOO_DEEP':
+    case 'BUNDLE_SIGNATURE_MALFORMED':
+    case 'BUNDLE_SIGNATURE_INVALID':
+    case 'BUNDLE_SIGNATURE_MANIFEST_MISMATCH':
+    case 'BUNDLE_SIGNATURE_CUSTODY_MISMATCH':
       return { tone: 'danger', headline: 'Integrity problem: possible tampering' };
     case 'BUNDLE_NOT_FOUND':
     case 'BUNDLE_UNREADABLE':
@@ -28,6 +32,10 @@ export function errorKindFor(code: ErrorCode): ErrorKind {
     case 'BUNDLE_VERSION_UNSUPPORTED':
     case 'BUNDLE_ARTIFACT_MISSING':
     case 'BUNDLE_DOCUMENT_INVALID':
+    case 'BUNDLE_NOT_A_CAPTURE':
+    case 'BUNDLE_CUSTODY_TIME_REVERSED':
+    case 'BUNDLE_DUPLICATE_PID':
+    case 'WORKSTATION_KEY_UNUSABLE':
       return { tone: 'warning', headline: 'The capture could not be opened' };
     case 'HOST_KEY_UNKNOWN':
     case 'HOST_KEY_MISMATCH':

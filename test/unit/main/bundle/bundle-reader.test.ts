@@ -352,10 +352,14 @@ describe('manifest problems', () => {
     await expectRefused(join(workspace.root, 'no-such-capture.civic'), 'BUNDLE_NOT_FOUND');
     const empty = freshPath('empty');
     await mkdir(empty);
-    await expectRefused(empty, 'BUNDLE_MANIFEST_MISSING');
+    await expectRefused(empty, 'BUNDLE_NOT_A_CAPTURE');
+    const manifestRemoved = freshPath('manifest-removed');
+    await mkdir(manifestRemoved);
+    await writeFile(join(manifestRemoved, 'custody.jsonl'), '');
+    await expectRefused(manifestRemoved, 'BUNDLE_MANIFEST_MISSING');
     const text = `${freshPath('text')}.civic`;
     await writeFile(text, 'this is a text file, not a capture\n');
-    await expectRefused(text, 'BUNDLE_UNREADABLE');
+    await expectRefused(text, 'BUNDLE_NOT_A_CAPTURE');
   });
 });
 

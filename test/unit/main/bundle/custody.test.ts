@@ -32,7 +32,7 @@ describe('custody entries', () => {
     const second = nextCustodyEntry(first, { at: '2026-03-14T09:30:00.000Z', actor: 'analyst', action: 'receive', subject: 'bundle' });
     expect(second).toMatchObject({ seq: 2, prev: first.hash });
     const log = Buffer.from(custodyLine(first) + custodyLine(second));
-    expect(checkCustody(log, manifestSha256)).toEqual({ entries: [first, second], problems: [] });
+    expect(checkCustody(log, manifestSha256)).toEqual({ entries: [first, second], problems: [], warnings: [] });
   });
 
   it('refuses a log sealed to another manifest', () => {

@@ -4,6 +4,7 @@ import { processDetail } from '../../../../main/review/process-detail';
 import { buildProcessIndex } from '../../../../main/review/process-index';
 
 const row = (pid: number, ppid: number): ProcessRow => ({
+  record: pid,
   pid,
   ppid,
   name: { text: `p${pid}` },

@@ -5,6 +5,7 @@ import { createProcessQueryCache, queryProcessWindow } from '../../../../main/re
 
 function row(pid: number, ppid: number, name: string, extra: Partial<ProcessRow> = {}): ProcessRow {
   return {
+    record: pid,
     pid,
     ppid,
     name: { text: name },

@@ -77,6 +77,8 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     answerSecret: vi.fn(async () => ok(null)),
     startCapture: vi.fn(async () => failed('NOT_SUPPORTED')),
     getCaptureOutcome: vi.fn(async () => ok(null)),
+    getWorkstationKey: vi.fn(async () => failed('NOT_SUPPORTED')),
+    setWorkstationKeyName: vi.fn(async () => failed('NOT_SUPPORTED')),
     onJobProgress: vi.fn((listener: (event: JobProgressEvent) => void) => {
       jobListeners.add(listener);
       return () => jobListeners.delete(listener);

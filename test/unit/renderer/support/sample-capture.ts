@@ -20,6 +20,7 @@ export function text(value: string): GuestText {
 /** A process row with sensible defaults. */
 export function processRow(pid: number, ppid: number, name: string, extra: Partial<ProcessRow> = {}): ProcessRow {
   return {
+    record: pid,
     pid,
     ppid,
     name: text(name),
