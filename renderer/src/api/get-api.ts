@@ -1,10 +1,12 @@
 import type { Unsubscribe, WorkbenchApi } from '../../../preload/api';
 import { createWebAdapter } from './web-adapter';
 
-/** The contract and word of its transport being lost (only web mode can lose it). */
+/** The contract and word of its transport being lost and back (only web mode can lose it). */
 export interface ApiConnection {
   readonly api: WorkbenchApi;
   onConnectionLost(listener: () => void): Unsubscribe;
+  /** After a loss, the transport is back; events sent meanwhile were missed. */
+  onReconnected(listener: () => void): Unsubscribe;
 }
 
 let connection: ApiConnection | undefined;
@@ -13,7 +15,7 @@ let connection: ApiConnection | undefined;
 export function getApiConnection(): ApiConnection {
   if (connection) return connection;
   const preload = window.workbench;
-  connection = preload ? { api: preload, onConnectionLost: () => () => undefined } : createWebAdapter();
+  connection = preload ? { api: preload, onConnectionLost: () => () => undefined, onReconnected: () => () => undefined } : createWebAdapter();
   return connection;
 }
 

@@ -20,14 +20,24 @@ export interface WebAdapterOptions {
   readonly url?: string;
   readonly openSocket?: (url: string) => SocketLike;
   readonly fetch?: (input: string, init: RequestInit) => Promise<Response>;
+  /** Runs `retry` after `delayMs`, to open a dropped socket again (tests run it by hand). */
+  readonly schedule?: (retry: () => void, delayMs: number) => void;
 }
 
-/** The contract over a web socket, plus word of the socket closing (for the banner). */
+/** The contract over a web socket, plus word of the socket closing and coming back (for the banner). */
 export interface WebAdapter {
   readonly api: WorkbenchApi;
-  /** Called once when the socket closes; pending and later requests resolve to CONNECTION_LOST. */
+  /** Called once per outage when the socket closes; pending requests and those made meanwhile resolve to CONNECTION_LOST. */
   onConnectionLost(listener: () => void): Unsubscribe;
+  /** Called when a socket is open again after an outage: events were missed, so re-read what is shown. */
+  onReconnected(listener: () => void): Unsubscribe;
 }
+
+/** Requests sent and not yet answered, at most: the server refuses more per connection (`main/web/socket-connection.ts`). */
+export const maxRequestsInFlight = 16;
+
+/** Tries to open the socket again after it dropped, with a growing pause; then stops (the banner stays). */
+const retryDelaysMs: readonly number[] = [500, 1000, 2000, 4000, 8000, ...Array<number>(40).fill(15_000)];
 
 type ArgsOf<K extends WebSocketRequestName> = Parameters<WorkbenchApi[K]> extends [infer A] ? A : null;
 type ResultOf<K extends WebSocketRequestName> = Awaited<ReturnType<WorkbenchApi[K]>>;
@@ -42,17 +52,24 @@ export function defaultSocketUrl(location: { readonly protocol: string; readonly
 /**
  * Creates the web-mode adapter: the same contract as the Electron preload, carried over one socket.
  *
- * Requests made before the socket opens wait in a queue. Responses are matched to requests by id;
- * events fan out to their listeners. No method holds logic: the server answers every one.
+ * Requests made before the socket opens, or beyond `maxRequestsInFlight`, wait in a queue (answers
+ * to prompts first, since a connect in flight may be waiting on one). Responses are matched to
+ * requests by id; events fan out to their listeners. When the socket drops, what was pending resolves
+ * to CONNECTION_LOST and a new socket is tried; once one opens, `onReconnected` listeners re-read the
+ * state they show. No method holds logic: the server answers every one.
  */
 export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
   const url = options.url ?? defaultSocketUrl(window.location);
-  const socket = (options.openSocket ?? ((address: string) => new WebSocket(address)))(url);
+  const openSocket = options.openSocket ?? ((address: string) => new WebSocket(address));
   const fetchImpl = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+  const schedule = options.schedule ?? ((retry: () => void, delayMs: number) => void setTimeout(retry, delayMs));
 
   let nextId = 1;
+  /** True from a socket's close until another one opens. */
   let closed = false;
-  const queue: string[] = [];
+  let retries = 0;
+  const queue: { readonly id: number; readonly text: string }[] = [];
+  const sent = new Set<number>();
   const pending = new Map<number, (result: Result<unknown>) => void>();
   const listeners: { [E in keyof WorkbenchEvents]: Set<(payload: WorkbenchEvents[E]) => void> } = {
     jobProgress: new Set(),
@@ -62,19 +79,50 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     hostNotice: new Set(),
   };
   const lostListeners = new Set<() => void>();
+  const reconnectedListeners = new Set<() => void>();
+  let socket = connect();
 
-  socket.addEventListener('open', () => {
-    for (const message of queue.splice(0)) socket.send(message);
-  });
-  socket.addEventListener('message', (event) => dispatch(event.data));
-  socket.addEventListener('close', () => {
-    if (closed) return;
-    closed = true;
-    queue.length = 0;
-    for (const resolve of pending.values()) resolve(connectionLostResult);
-    pending.clear();
-    for (const listener of lostListeners) listener();
-  });
+  function connect(): SocketLike {
+    const next = openSocket(url);
+    let ended = false;
+    next.addEventListener('open', () => {
+      if (next !== socket) return;
+      retries = 0;
+      // Anything asked during the outage was answered CONNECTION_LOST: the page re-reads it now.
+      const reconnected = closed;
+      closed = false;
+      pump();
+      if (reconnected) for (const listener of reconnectedListeners) listener();
+    });
+    next.addEventListener('message', (event) => {
+      if (next === socket) dispatch(event.data);
+    });
+    next.addEventListener('close', () => {
+      if (ended || next !== socket) return;
+      ended = true;
+      const firstOfOutage = !closed;
+      closed = true;
+      queue.length = 0;
+      sent.clear();
+      for (const resolve of pending.values()) resolve(connectionLostResult);
+      pending.clear();
+      if (firstOfOutage) for (const listener of lostListeners) listener();
+      const delay = retryDelaysMs[retries];
+      retries += 1;
+      if (delay !== undefined) schedule(() => (socket = connect()), delay);
+    });
+    return next;
+  }
+
+  /** Sends queued requests while the socket is open and fewer than the limit await answers. */
+  function pump(): void {
+    while (socket.readyState === OPEN && sent.size < maxRequestsInFlight) {
+      const message = queue.shift();
+      if (message === undefined) return;
+      sent.add(message.id);
+      socket.send(message.text);
+    }
+  }
 
   function dispatch(data: unknown): void {
     const message = parseMessage(data);
@@ -82,7 +130,9 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     if (message.type === 'response') {
       const resolve = pending.get(message.id);
       pending.delete(message.id);
+      sent.delete(message.id);
       resolve?.(message.result);
+      pump();
       return;
     }
     // The server is the typed side of the contract; each event's payload is taken as its type.
@@ -93,12 +143,13 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
   function request<K extends WebSocketRequestName>(method: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
     if (closed) return Promise.resolve(connectionLostResult as ResultOf<K>);
     const id = nextId++;
-    const message = JSON.stringify({ type: 'request', id, method, args });
+    const message = { id, text: JSON.stringify({ type: 'request', id, method, args }) };
     return new Promise<ResultOf<K>>((resolve) => {
       // The server is the typed side of the contract; its answer is taken as the method's Result.
       pending.set(id, resolve as (result: Result<unknown>) => void);
-      if (socket.readyState === OPEN) socket.send(message);
+      if (method === 'answerHostKey' || method === 'answerSecret') queue.unshift(message);
       else queue.push(message);
+      pump();
     });
   }
 
@@ -174,6 +225,10 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     onConnectionLost(listener) {
       lostListeners.add(listener);
       return () => lostListeners.delete(listener);
+    },
+    onReconnected(listener) {
+      reconnectedListeners.add(listener);
+      return () => reconnectedListeners.delete(listener);
     },
   };
 }

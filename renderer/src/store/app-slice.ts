@@ -4,11 +4,12 @@ import type { SliceCreator } from './types';
 /** Facts about the app and its link to the services. */
 export interface AppSlice {
   readonly appInfo: AppInfo | null;
-  /** True once the web socket closed: the banner asks for a reload. */
+  /** True while the web socket is down: the banner offers a reload (the adapter also retries by itself). */
   readonly connectionLost: boolean;
   readonly appError: WorkbenchError | null;
   loadAppInfo(): Promise<void>;
   markConnectionLost(): void;
+  markConnectionRestored(): void;
 }
 
 /** Creates the app slice over the contract. */
@@ -23,6 +24,9 @@ export function createAppSlice(api: WorkbenchApi): SliceCreator<AppSlice> {
     },
     markConnectionLost() {
       set({ connectionLost: true });
+    },
+    markConnectionRestored() {
+      set({ connectionLost: false });
     },
   });
 }

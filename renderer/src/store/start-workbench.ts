@@ -16,9 +16,12 @@ export function startWorkbench(store: WorkbenchStore, connection: ApiConnection)
     connection.api.onSecretPrompt((event) => store.getState().receiveSecretPrompt(event)),
     connection.api.onHostNotice((event) => store.getState().receiveHostNotice(event)),
     connection.onConnectionLost(() => store.getState().markConnectionLost()),
+    connection.onReconnected(() => void resyncWithService(store)),
   ];
   void state.loadAppInfo();
   void state.loadJobs();
+  // The service may already hold hosts connected (a reload, a second tab): take their state from it.
+  void state.loadSessions();
   void state.loadRecentCaptures();
   void state.openLaunchCapture();
   void state.loadHosts().then(() => {
@@ -31,4 +34,16 @@ export function startWorkbench(store: WorkbenchStore, connection: ApiConnection)
   return () => {
     for (const unsubscribe of subscriptions) unsubscribe();
   };
+}
+
+/**
+ * Re-reads what events would have kept current, after the web socket came back.
+ *
+ * Events sent while it was down are lost for good, so the page asks the service again: hosts and
+ * their sessions, jobs, recent captures.
+ */
+export async function resyncWithService(store: WorkbenchStore): Promise<void> {
+  const state = store.getState();
+  state.markConnectionRestored();
+  await Promise.all([state.loadHosts(), state.loadSessions(), state.loadJobs(), state.loadRecentCaptures(), state.loadAppInfo()]);
 }

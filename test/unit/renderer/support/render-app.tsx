@@ -7,9 +7,16 @@ import { startWorkbench } from '../../../../renderer/src/store/start-workbench';
 import { StoreProvider } from '../../../../renderer/src/store/store-context';
 
 /** Renders the whole app over a contract, wired as at start-up. */
-export function renderApp(api: WorkbenchApi, options: { onConnectionLost?: (listener: () => void) => () => void } = {}) {
+export function renderApp(
+  api: WorkbenchApi,
+  options: { onConnectionLost?: (listener: () => void) => () => void; onReconnected?: (listener: () => void) => () => void } = {},
+) {
   const store: WorkbenchStore = createWorkbenchStore(api);
-  const stop = startWorkbench(store, { api, onConnectionLost: options.onConnectionLost ?? (() => () => undefined) });
+  const stop = startWorkbench(store, {
+    api,
+    onConnectionLost: options.onConnectionLost ?? (() => () => undefined),
+    onReconnected: options.onReconnected ?? (() => () => undefined),
+  });
   const view = render(
     <ErrorBoundary>
       <StoreProvider store={store}>
