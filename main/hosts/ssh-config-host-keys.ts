@@ -102,6 +102,11 @@ export function hostKeyPolicyFromConfig(computed: Record<string, string | string
   const strict = strictWord === undefined ? undefined : parseStrictHostKeyChecking(strictWord);
   if (strictWord !== undefined && strict === undefined) errors.push(`StrictHostKeyChecking ${strictWord} is not a value OpenSSH knows`);
   const checkHostIp = yesNo(optionOf(computed, 'CheckHostIP'));
+  // Options that add trust or revocations the app cannot evaluate: refusing is the safe reading.
+  for (const keyword of ['KnownHostsCommand', 'RevokedHostKeys']) {
+    const value = optionOf(computed, keyword)?.[0];
+    if (value !== undefined && value.toLowerCase() !== 'none') errors.push(`${keyword} is set, and the app does not support it`);
+  }
   return {
     ...(user === undefined ? {} : { userKnownHostsFiles: user }),
     ...(global === undefined ? {} : { globalKnownHostsFiles: global }),
