@@ -1,14 +1,10 @@
-import {
-  GUEST_BUSYBOX,
-  GUEST_GDB,
-  GUEST_GDB_DATA_DIR,
-  GUEST_LIBRARY_DIR,
-  GUEST_LOADER,
-  GUEST_OUTPUT_DIR,
-  GUEST_PYTHON_HOME,
-  GUEST_STRACE,
-} from './toolkit-layout';
+import { TOOLKIT_PLAN } from './toolkit-plan';
+import { GUEST_OUTPUT_DIR } from './toolkit-layout';
 import { ToolkitError } from './toolkit-error';
+
+// Every argv is the toolkit plan's (resources/helper/civic_helper/toolkit_plan.json), which the helper runs
+// too; this module only checks the inputs. Each starts with our busybox; gdb and strace start under
+// `busybox env -i` and the toolkit's own loader, so nothing the agent inherited (LD_PRELOAD) reaches them.
 
 /** The argv of one diagnostic run in the clone: `argv[0]` is an absolute path inside the toolkit. */
 export type DiagnosticArgv = readonly [string, ...string[]];
@@ -20,31 +16,9 @@ function checkPid(pid: number): string {
   return String(pid);
 }
 
-/**
- * Starts a toolkit program through the toolkit's own loader and libraries with an empty environment.
- *
- * `env -i` (busybox, static) drops whatever the guest agent inherited, LD_PRELOAD included, before the
- * loader runs: the loader honours LD_PRELOAD even when started by path.
- */
-function throughLoader(program: string, extraEnvironment: readonly string[], args: readonly string[]): DiagnosticArgv {
-  return [GUEST_BUSYBOX, 'env', '-i', `HOME=${GUEST_OUTPUT_DIR}`, ...extraEnvironment, GUEST_LOADER, '--library-path', GUEST_LIBRARY_DIR, program, ...args];
-}
-
-function gdbBatch(pid: number, commands: readonly string[]): DiagnosticArgv {
-  return throughLoader(GUEST_GDB, [`PYTHONHOME=${GUEST_PYTHON_HOME}`], [
-    '-nx',
-    '-batch',
-    '--data-directory',
-    GUEST_GDB_DATA_DIR,
-    '-p',
-    checkPid(pid),
-    ...commands.flatMap((command) => ['-ex', command]),
-  ]);
-}
-
 /** gdb attaches, lists the threads and prints a backtrace of every thread, then detaches (stdout). */
 export function backtraceArgv(pid: number): DiagnosticArgv {
-  return gdbBatch(pid, ['set pagination off', 'set width 0', 'info threads', 'thread apply all bt']);
+  return TOOLKIT_PLAN.diagnosticArgv('backtrace', { pid: checkPid(pid) });
 }
 
 /** Checks that a diagnostic output path stays a plain file name in the toolkit's output folder. */
@@ -55,13 +29,12 @@ export function outputPath(name: string): string {
 
 /** gdb writes an ELF core of the running process (gcore) to the toolkit's output folder; the process goes on. */
 export function coreDumpArgv(pid: number, name = `core.${checkPid(pid)}`): DiagnosticArgv {
-  return gdbBatch(pid, [`gcore ${outputPath(name)}`]);
+  return TOOLKIT_PLAN.diagnosticArgv('coreDump', { pid: checkPid(pid), corePath: outputPath(name) });
 }
 
 /** Each thread's kernel stack, from /proc/PID/task/TID/stack, read by busybox only. */
 export function kernelStacksArgv(pid: number): DiagnosticArgv {
-  const script = `for task in /proc/"$1"/task/*; do echo "== thread \${task##*/}"; ${GUEST_BUSYBOX} cat "$task/stack"; done`;
-  return [GUEST_BUSYBOX, 'sh', '-c', script, 'civic-kernel-stacks', checkPid(pid)];
+  return TOOLKIT_PLAN.diagnosticArgv('kernelStacks', { pid: checkPid(pid) });
 }
 
 /**
@@ -70,5 +43,13 @@ export function kernelStacksArgv(pid: number): DiagnosticArgv {
  */
 export function syscallSummaryArgv(pid: number, seconds: number): DiagnosticArgv {
   if (!Number.isInteger(seconds) || seconds < 1 || seconds > 3600) throw new ToolkitError(`not a duration in whole seconds (1-3600): ${seconds}`);
-  return [GUEST_BUSYBOX, 'timeout', '-s', 'INT', String(seconds), ...throughLoader(GUEST_STRACE, [], ['-c', '-f', '-p', checkPid(pid)])];
+  return TOOLKIT_PLAN.diagnosticArgv('syscallSummary', { pid: checkPid(pid), seconds });
+}
+
+/** A structured document the collector writes. */
+export type CollectorDocument = 'processes' | 'sockets' | 'system';
+
+/** The collector writes one document to `output` (a path in the toolkit's output folder). */
+export function collectorArgv(document: CollectorDocument, output: string): DiagnosticArgv {
+  return TOOLKIT_PLAN.diagnosticArgv('collector', { document, output });
 }

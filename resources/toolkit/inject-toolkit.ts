@@ -6,6 +6,7 @@ import { bootstrapPathFor, injectionSteps, removalSteps, unconfirmedFiles, type 
 import { GUEST_COLLECTOR, GUEST_OUTPUT_DIR, GUEST_TOOLKIT_DIR } from './toolkit-layout';
 import type { ToolkitManifest } from './toolkit-manifest';
 import { ToolkitError } from './toolkit-error';
+import type { CollectorDocument } from './diagnostic-commands';
 
 /** A toolkit mounted in a guest. */
 export interface InjectedToolkit {
@@ -83,7 +84,7 @@ export async function runStep(agent: GuestAgent, step: ToolkitStep, sources: Par
     }
     case 'check-hashes': {
       const [program, ...args] = step.argv;
-      const run = await guestRun(agent, program, args, 300_000);
+      const run = await guestRun(agent, program, args, step.timeoutMs);
       const wrong = unconfirmedFiles(run.stdout.toString('utf8'), step.expected);
       if (wrong.length > 0) {
         throw new ToolkitError(
@@ -97,7 +98,7 @@ export async function runStep(agent: GuestAgent, step: ToolkitStep, sources: Par
 }
 
 /** A structured document the collector can write. */
-export type CollectorDocument = 'processes' | 'sockets' | 'system';
+export type { CollectorDocument };
 
 /** What one collector run produced. */
 export interface CollectorRun {

@@ -1,5 +1,8 @@
-import { GUEST_BUSYBOX, GUEST_TOOLKIT_DIR, TOOLKIT_PAYLOAD_NAME } from './toolkit-layout';
+import { TOOLKIT_PLAN, type FilledStep } from './toolkit-plan';
 import type { ToolkitManifest } from './toolkit-manifest';
+
+// The steps are the toolkit plan's (resources/helper/civic_helper/toolkit_plan.json), which the helper runs
+// too; this module only fills them in for one manifest and bootstrap path.
 
 /** A guest argv whose program is an absolute path. */
 export type GuestArgv = readonly [string, ...string[]];
@@ -18,30 +21,24 @@ export type ToolkitStep =
   /** Read a guest file back; its SHA-256 must be this one (computed on the host). */
   | { readonly kind: 'check-file'; readonly guestPath: string; readonly sha256: string }
   /** Run `sha256sum` over files; each printed hash must match (compared on the host). */
-  | { readonly kind: 'check-hashes'; readonly argv: GuestArgv; readonly expected: readonly { readonly guestPath: string; readonly sha256: string }[] };
+  | {
+      readonly kind: 'check-hashes';
+      readonly argv: GuestArgv;
+      readonly expected: readonly { readonly guestPath: string; readonly sha256: string }[];
+      readonly timeoutMs: number;
+    };
 
 /** The only guest program the plan runs, to make the uploaded busybox executable (it is read back right after). */
-export const GUEST_CHMOD = '/bin/chmod';
-
-// Shell scripts run by OUR busybox sh, with every applet called through "$1" (our busybox) by path, so
-// nothing resolves to a guest binary through PATH. "$2" is the toolkit folder.
-const IS_MOUNTED = `"$1" awk -v dir="$2" '$2 == dir { found = 1 } END { exit !found }' /proc/self/mounts`;
-const MOUNT_SCRIPT = [
-  'set -e',
-  // A toolkit left by an interrupted run: replace it rather than stack a second tmpfs on it.
-  `if ${IS_MOUNTED}; then "$1" umount -l "$2"; fi`,
-  '"$1" mkdir -p "$2"',
-  '"$1" mount -t tmpfs -o mode=0700,nosuid,nodev civic-toolkit "$2"',
-].join('\n');
-// Lazy unmount: a diagnostic still running from the tmpfs keeps it alive until it exits instead of failing
-// here. rmdir removes the folder only when empty; the bootstrap busybox removes itself last.
-const REMOVE_SCRIPT = [`if ${IS_MOUNTED}; then "$1" umount -l "$2"; fi`, '"$1" rmdir "$2" 2>/dev/null || true', '"$1" rm -f "$1"'].join('\n');
+export const GUEST_CHMOD = TOOLKIT_PLAN.path('guestChmod');
 
 /** Name ($0) of the mount script, so logs and process lists say what it is. */
-export const MOUNT_SCRIPT_NAME = 'civic-toolkit-mount';
+export const MOUNT_SCRIPT_NAME = TOOLKIT_PLAN.script('mount').name;
 
 /** Name ($0) of the removal script. */
-export const REMOVE_SCRIPT_NAME = 'civic-toolkit-remove';
+export const REMOVE_SCRIPT_NAME = TOOLKIT_PLAN.script('remove').name;
+
+/** Name ($0) of the script that kills toolkit programs still running (the helper runs it before removal). */
+export const STOP_SCRIPT_NAME = TOOLKIT_PLAN.script('stop').name;
 
 /**
  * Where the bootstrap busybox goes: /run (a tmpfs on systemd guests), never the clone's disks.
@@ -50,37 +47,32 @@ export const REMOVE_SCRIPT_NAME = 'civic-toolkit-remove';
  */
 export function bootstrapPathFor(token: string): string {
   if (!/^[0-9a-f]{8,32}$/.test(token)) throw new Error(`bootstrap token must be hex: ${token}`);
-  return `/run/busybox.civic-${token}`;
+  return `${TOOLKIT_PLAN.path('bootstrapPrefix')}${token}`;
+}
+
+/** A filled plan step in this module's shape (milliseconds, as the app's timers take them). */
+export function toToolkitStep(step: FilledStep): ToolkitStep {
+  switch (step.kind) {
+    case 'put':
+    case 'check-file':
+      return step;
+    case 'exec':
+      return { kind: 'exec', purpose: step.purpose, argv: step.argv, timeoutMs: step.timeoutSeconds * 1000 };
+    case 'check-hashes':
+      return { kind: 'check-hashes', argv: step.argv, expected: step.expected, timeoutMs: step.timeoutSeconds * 1000 };
+  }
 }
 
 /** The steps that mount a tmpfs at /run/civic, fill it with the toolkit and verify every file by hash. */
 export function injectionSteps(manifest: ToolkitManifest, bootstrapPath: string): readonly ToolkitStep[] {
   const busybox = manifest.files.find((file) => file.path === 'bin/busybox');
   if (!busybox) throw new Error('the toolkit manifest lists no bin/busybox');
-  const payload = `${GUEST_TOOLKIT_DIR}/${TOOLKIT_PAYLOAD_NAME}`;
-  const files = manifest.files.map((file) => ({ guestPath: `${GUEST_TOOLKIT_DIR}/${file.path}`, sha256: file.sha256 }));
-  return [
-    { kind: 'put', source: 'busybox', guestPath: bootstrapPath },
-    { kind: 'exec', purpose: 'make the uploaded busybox executable', argv: [GUEST_CHMOD, '0700', bootstrapPath], timeoutMs: 30_000 },
-    { kind: 'check-file', guestPath: bootstrapPath, sha256: busybox.sha256 },
-    { kind: 'exec', purpose: 'mount the toolkit tmpfs', argv: [bootstrapPath, 'sh', '-c', MOUNT_SCRIPT, MOUNT_SCRIPT_NAME, bootstrapPath, GUEST_TOOLKIT_DIR], timeoutMs: 30_000 },
-    { kind: 'put', source: 'payload', guestPath: payload },
-    { kind: 'exec', purpose: 'unpack the toolkit', argv: [bootstrapPath, 'tar', '-xzf', payload, '-C', GUEST_TOOLKIT_DIR], timeoutMs: 300_000 },
-    { kind: 'exec', purpose: 'delete the tarball', argv: [bootstrapPath, 'rm', '-f', payload], timeoutMs: 30_000 },
-    { kind: 'check-hashes', argv: [GUEST_BUSYBOX, 'sha256sum', ...files.map((file) => file.guestPath)], expected: files },
-  ];
+  return TOOLKIT_PLAN.steps('injection', { bootstrap: bootstrapPath, busyboxSha256: busybox.sha256 }, manifest.files).map(toToolkitStep);
 }
 
 /** The step that unmounts the toolkit, removes /run/civic when empty, and deletes the bootstrap busybox. */
 export function removalSteps(bootstrapPath: string): readonly ToolkitStep[] {
-  return [
-    {
-      kind: 'exec',
-      purpose: 'unmount and remove the toolkit',
-      argv: [bootstrapPath, 'sh', '-c', REMOVE_SCRIPT, REMOVE_SCRIPT_NAME, bootstrapPath, GUEST_TOOLKIT_DIR],
-      timeoutMs: 60_000,
-    },
-  ];
+  return TOOLKIT_PLAN.steps('removal', { bootstrap: bootstrapPath }).map(toToolkitStep);
 }
 
 /** Which expected files a `sha256sum` output does not confirm (missing or with another hash). */

@@ -16,46 +16,38 @@ from .qga import QgaError
 from .qmp import QmpClient, QmpError, pid_alive
 from .session import open_session
 from . import toolkit_inject as tk
+from .toolkit_plan import PLAN
 
 _RUN_TO_FILE = "o=\"$1\"; shift; exec \"$@\" >\"$o\" 2>&1"
 _RUN_TO_FILES = "o=\"$1\"; e=\"$2\"; shift 2; exec \"$@\" >\"$o\" 2>\"$e\""
-_KERNEL_STACKS = ("for task in /proc/\"$1\"/task/*; do echo \"== thread ${task##*/}\"; %s cat \"$task/stack\"; done"
-                  % tk.GUEST_BUSYBOX)
 NO_AGENT_NONE = "Agentless collection was asked (access none)."
 
 
-def _through_loader(program, extra_env, args):
-    """A toolkit program through our loader and libraries, under `env -i` so no inherited LD_PRELOAD applies."""
-    return [tk.GUEST_BUSYBOX, "env", "-i", "HOME=" + tk.GUEST_OUTPUT_DIR] + list(extra_env) + \
-        [tk.GUEST_LOADER, "--library-path", tk.GUEST_LIBRARY_DIR, program] + list(args)
-
-
-def _gdb_batch(pid, commands):
-    args = ["-nx", "-batch", "--data-directory", tk.GUEST_GDB_DATA_DIR, "-p", str(pid)]
-    for command in commands:
-        args += ["-ex", command]
-    return _through_loader(tk.GUEST_GDB, ["PYTHONHOME=" + tk.GUEST_PYTHON_HOME], args)
-
+# The argv of every diagnostic comes from the toolkit plan (toolkit_plan.json), which the app reads too.
 
 def backtrace_argv(pid):
     """gdb lists the threads and prints every thread's backtrace, then detaches."""
-    return _gdb_batch(pid, ["set pagination off", "set width 0", "info threads", "thread apply all bt"])
+    return PLAN.diagnostic_argv("backtrace", pid=pid)
 
 
 def core_dump_argv(pid, guest_path):
     """gdb writes an ELF core of the running process (gcore); the process goes on."""
-    return _gdb_batch(pid, ["gcore " + guest_path])
+    return PLAN.diagnostic_argv("coreDump", pid=pid, corePath=guest_path)
 
 
 def kernel_stacks_argv(pid):
     """Each thread's kernel stack from /proc/PID/task/TID/stack, read by our busybox."""
-    return [tk.GUEST_BUSYBOX, "sh", "-c", _KERNEL_STACKS, "civic-kernel-stacks", str(pid)]
+    return PLAN.diagnostic_argv("kernelStacks", pid=pid)
 
 
 def syscalls_argv(pid, seconds):
     """strace counts the process's system calls for `seconds`, then SIGINT makes it detach and print."""
-    return [tk.GUEST_BUSYBOX, "timeout", "-s", "INT", str(seconds)] + \
-        _through_loader(tk.GUEST_STRACE, [], ["-c", "-f", "-p", str(pid)])
+    return PLAN.diagnostic_argv("syscallSummary", pid=pid, seconds=seconds)
+
+
+def collector_argv(document, output):
+    """The collector writes one document (processes, sockets or system) to `output`."""
+    return PLAN.diagnostic_argv("collector", document=document, output=output)
 
 
 def to_file(output, argv):
@@ -282,7 +274,7 @@ class CollectOperation:
 
     def _document(self, step):
         output = "%s/%s.json" % (tk.GUEST_OUTPUT_DIR, step["id"])
-        outcome = self.guest.run([tk.GUEST_COLLECTOR, step["id"], "-o", output], 300, "collector " + step["id"])
+        outcome = self.guest.run(collector_argv(step["id"], output), 300, "collector " + step["id"])
         summary = outcome["stderr"].decode("utf-8", "replace").strip()[-2000:]
         # Exit 1: written but cut at a cap (the document says `truncated`); anything else wrote nothing usable.
         if outcome["exitCode"] not in (0, 1):

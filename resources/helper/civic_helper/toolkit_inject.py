@@ -1,6 +1,7 @@
-"""Put the in-guest toolkit into a clone and take it out again (a port of resources/toolkit/injection-plan.ts).
+"""Put the in-guest toolkit into a clone and take it out again, by the steps of the toolkit plan.
 
-The plan needs three guest operations only: write a file, run a program, read a file back. Every shell
+The steps are data in `toolkit_plan.json` (the app runs the same ones, see docs/toolkit.md); this module
+carries them out with three guest operations: write a file, run a program, read a file back. Every shell
 step runs through OUR busybox by path, so nothing resolves to a guest binary through PATH; the only guest
 program ever started is `chmod`, and the file it touched is read back and hashed on the host right after.
 """
@@ -12,53 +13,21 @@ import re
 import secrets
 
 from .errors import HelperError, NOT_FOUND, failed, invalid
+from .toolkit_plan import PLAN
 
-GUEST_TOOLKIT_DIR = "/run/civic"
-GUEST_BUSYBOX = GUEST_TOOLKIT_DIR + "/bin/busybox"
-GUEST_COLLECTOR = GUEST_TOOLKIT_DIR + "/bin/civic-collect"
-GUEST_OUTPUT_DIR = GUEST_TOOLKIT_DIR + "/out"
-GUEST_LOADER = GUEST_TOOLKIT_DIR + "/lib/ld-linux-x86-64.so.2"
-GUEST_LIBRARY_DIR = GUEST_TOOLKIT_DIR + "/lib"
-GUEST_GDB = GUEST_TOOLKIT_DIR + "/bin/gdb"
-GUEST_STRACE = GUEST_TOOLKIT_DIR + "/bin/strace"
-GUEST_GDB_DATA_DIR = GUEST_TOOLKIT_DIR + "/share/gdb"
-GUEST_PYTHON_HOME = GUEST_TOOLKIT_DIR + "/python"
-GUEST_CHMOD = "/bin/chmod"
+_LAYOUT = PLAN.layout
+GUEST_TOOLKIT_DIR = _LAYOUT["toolkitDir"]
+GUEST_BUSYBOX = _LAYOUT["busybox"]
+GUEST_OUTPUT_DIR = _LAYOUT["outputDir"]
+GUEST_CHMOD = _LAYOUT["guestChmod"]
 
-MANIFEST_NAME = "toolkit-manifest.json"
-PAYLOAD_NAME = "toolkit.tar.gz"
-BUSYBOX_NAME = "busybox"
+MANIFEST_NAME = _LAYOUT["manifestName"]
+PAYLOAD_NAME = _LAYOUT["payloadName"]
+BUSYBOX_NAME = "busybox"  # the bootstrap busybox's name in the host's toolkit folder
 
-MOUNT_SCRIPT_NAME = "civic-toolkit-mount"
-REMOVE_SCRIPT_NAME = "civic-toolkit-remove"
-
-# "$1" is our busybox, "$2" the toolkit folder (same scripts as the TypeScript plan).
-_IS_MOUNTED = "\"$1\" awk -v dir=\"$2\" '$2 == dir { found = 1 } END { exit !found }' /proc/self/mounts"
-MOUNT_SCRIPT = "\n".join([
-    "set -e",
-    # A toolkit left by an interrupted run: replace it rather than stack a second tmpfs on it.
-    "if %s; then \"$1\" umount -l \"$2\"; fi" % _IS_MOUNTED,
-    "\"$1\" mkdir -p \"$2\"",
-    "\"$1\" mount -t tmpfs -o mode=0700,nosuid,nodev civic-toolkit \"$2\"",
-])
-# Lazy unmount: a diagnostic still running from the tmpfs keeps it alive until it exits instead of failing
-# here. rmdir removes the folder only when empty; the bootstrap busybox removes itself last.
-REMOVE_SCRIPT = "\n".join([
-    "if %s; then \"$1\" umount -l \"$2\"; fi" % _IS_MOUNTED,
-    "\"$1\" rmdir \"$2\" 2>/dev/null || true",
-    "\"$1\" rm -f \"$1\"",
-])
-
-# Not in the TypeScript plan: before unmounting, kill every process still running a toolkit program (a gdb
-# or strace a cancel interrupted, busybox `timeout` watchers). Their exe links name the tmpfs until unmount.
-STOP_SCRIPT = "\n".join([
-    "for p in /proc/[0-9]*; do",
-    "  case \"$(\"$1\" readlink \"$p/exe\" 2>/dev/null)\" in",
-    "    \"$2\"/*) \"$1\" kill -KILL \"${p#/proc/}\" 2>/dev/null || true ;;",
-    "  esac",
-    "done",
-])
-STOP_SCRIPT_NAME = "civic-toolkit-stop"
+MOUNT_SCRIPT = PLAN.scripts["mount"]["text"]
+REMOVE_SCRIPT = PLAN.scripts["remove"]["text"]
+STOP_SCRIPT = PLAN.scripts["stop"]["text"]
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _KEY = re.compile(r"^[0-9a-f]{20}$")
@@ -126,7 +95,7 @@ def bootstrap_path(token=None):
     token = token or secrets.token_hex(6)
     if not re.match(r"^[0-9a-f]{8,32}$", token):
         raise ValueError("bootstrap token must be hex")
-    return "/run/busybox.civic-" + token
+    return _LAYOUT["bootstrapPrefix"] + token
 
 
 def unconfirmed_files(output, expected):
@@ -139,30 +108,46 @@ def unconfirmed_files(output, expected):
     return [path for path, digest in expected if seen.get(path) != digest]
 
 
+def injection_steps(toolkit, bootstrap):
+    """The plan's injection steps, then its output-folder step, for this toolkit and bootstrap path."""
+    inputs = {"bootstrap": bootstrap, "busyboxSha256": toolkit.busybox_sha256}
+    return PLAN.steps("injection", toolkit.manifest["files"], **inputs) + PLAN.steps("outputFolder", **inputs)
+
+
+def removal_steps(bootstrap):
+    """The plan's stop step (kill what still runs from the toolkit), then its removal step."""
+    return PLAN.steps("stop", bootstrap=bootstrap) + PLAN.steps("removal", bootstrap=bootstrap)
+
+
+def _run_step(guest, toolkit, step):
+    kind = step["kind"]
+    if kind == "put":
+        source = toolkit.busybox_path if step["source"] == "busybox" else toolkit.payload_path
+        guest.upload(source, step["guestPath"], UPLOAD_CHUNK)
+    elif kind == "exec":
+        guest.run_checked(step["argv"], step["timeoutSeconds"], step["purpose"])
+    elif kind == "check-file":
+        if guest.hash_file(step["guestPath"]) != step["sha256"]:
+            raise failed("The busybox uploaded to the clone reads back with another hash: the guest changed it.",
+                         guestPath=step["guestPath"])
+    elif kind == "check-hashes":
+        run = guest.run(step["argv"], step["timeoutSeconds"])
+        wrong = unconfirmed_files(run["stdout"].decode("utf-8", "replace"), step["expected"])
+        if wrong:
+            raise failed("%d toolkit files in the clone do not match the manifest: %s" % (
+                len(wrong), ", ".join(wrong[:5])), unconfirmed=wrong[:20])
+    else:
+        raise ValueError("unknown toolkit step kind %s" % kind)
+
+
 def inject(guest, toolkit, bootstrap):
     """Mount a tmpfs at /run/civic in the clone, fill it with the toolkit and verify every file by hash.
 
     `bootstrap` comes from `bootstrap_path()`. On failure nothing is undone here: the caller runs `remove`
     (in its own cleanup, which a cancel cannot interrupt), whatever step the plan reached.
     """
-    guest.upload(toolkit.busybox_path, bootstrap, UPLOAD_CHUNK)
-    guest.run_checked([GUEST_CHMOD, "0700", bootstrap], 30, "make the uploaded busybox executable")
-    if guest.hash_file(bootstrap) != toolkit.busybox_sha256:
-        raise failed("The busybox uploaded to the clone reads back with another hash: the guest changed it.",
-                     guestPath=bootstrap)
-    guest.run_checked([bootstrap, "sh", "-c", MOUNT_SCRIPT, MOUNT_SCRIPT_NAME, bootstrap, GUEST_TOOLKIT_DIR],
-                      30, "mount the toolkit tmpfs")
-    payload = GUEST_TOOLKIT_DIR + "/" + PAYLOAD_NAME
-    guest.upload(toolkit.payload_path, payload, UPLOAD_CHUNK)
-    guest.run_checked([bootstrap, "tar", "-xzf", payload, "-C", GUEST_TOOLKIT_DIR], 300, "unpack the toolkit")
-    guest.run_checked([bootstrap, "rm", "-f", payload], 30, "delete the tarball")
-    expected = [(GUEST_TOOLKIT_DIR + "/" + item["path"], item["sha256"]) for item in toolkit.manifest["files"]]
-    run = guest.run([GUEST_BUSYBOX, "sha256sum"] + [path for path, _ in expected], 300)
-    wrong = unconfirmed_files(run["stdout"].decode("utf-8", "replace"), expected)
-    if wrong:
-        raise failed("%d toolkit files in the clone do not match the manifest: %s" % (
-            len(wrong), ", ".join(wrong[:5])), unconfirmed=wrong[:20])
-    guest.run_checked([GUEST_BUSYBOX, "mkdir", "-p", GUEST_OUTPUT_DIR], 30, "make the output folder")
+    for step in injection_steps(toolkit, bootstrap):
+        _run_step(guest, toolkit, step)
 
 
 def remove(guest, bootstrap):
@@ -171,10 +156,9 @@ def remove(guest, bootstrap):
     Never raises: returns whether the removal script ran to its end.
     """
     try:
-        guest.run([bootstrap, "sh", "-c", STOP_SCRIPT, STOP_SCRIPT_NAME, bootstrap, GUEST_TOOLKIT_DIR], 60,
-                  "stop toolkit processes")
-        outcome = guest.run([bootstrap, "sh", "-c", REMOVE_SCRIPT, REMOVE_SCRIPT_NAME, bootstrap, GUEST_TOOLKIT_DIR],
-                            60, "remove the toolkit")
-        return outcome["exitCode"] == 0
+        outcome = None
+        for step in removal_steps(bootstrap):
+            outcome = guest.run(step["argv"], step["timeoutSeconds"], step["purpose"])
+        return outcome is not None and outcome["exitCode"] == 0
     except Exception:  # cleanup must not hide the error that brought us here; the caller reports it
         return False
