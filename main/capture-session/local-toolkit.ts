@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { installCommand, type PrerequisiteCheck } from '../../resources/toolkit/toolkit-prerequisites';
+import { checkToolkitPrerequisites, installCommand, type PrerequisiteCheck } from '../../resources/toolkit/toolkit-prerequisites';
 import { ToolkitError } from '../../resources/toolkit/toolkit-error';
 import { WorkbenchFailure } from '../errors';
 import { createLogger } from '../logging/logger';
@@ -64,10 +64,7 @@ export const buildingToolkitStep = 'Building the in-guest toolkit (first use)';
 async function loadBuilder(sourceDir: string): Promise<ToolkitBuilder | null> {
   try {
     await stat(join(sourceDir, 'build-toolkit.ts'));
-    const [{ buildToolkit }, { checkToolkitPrerequisites }] = await Promise.all([
-      import('../../resources/toolkit/build-toolkit'),
-      import('../../resources/toolkit/toolkit-prerequisites'),
-    ]);
+    const { buildToolkit } = await import('../../resources/toolkit/build-toolkit');
     return { checkPrerequisites: () => checkToolkitPrerequisites(), build: (options) => buildToolkit(options) };
   } catch (error) {
     log.info(`toolkit build code unavailable in ${sourceDir} (${error instanceof Error ? error.message : String(error)})`);
