@@ -128,8 +128,12 @@ describe('the web server against bad WebSocket frames', () => {
   let bystander: TestClient;
   let uploadsRoot: string;
   let stopServices: () => Promise<void>;
+  // Outside a test runner an error thrown here ends `civic serve`; vitest would only report it, so it is counted.
+  const uncaught: unknown[] = [];
+  const countUncaught = (error: unknown): void => void uncaught.push(error);
 
   beforeAll(async () => {
+    process.on('uncaughtException', countUncaught);
     // The upload folder is made under TMPDIR: a folder of this test's own, so it can be looked at.
     uploadsRoot = tempFolder();
     const previous = process.env['TMPDIR'];
@@ -147,6 +151,7 @@ describe('the web server against bad WebSocket frames', () => {
   });
 
   afterAll(async () => {
+    process.removeListener('uncaughtException', countUncaught);
     bystander.close();
     await web.close();
     await stopServices();
@@ -163,6 +168,7 @@ describe('the web server against bad WebSocket frames', () => {
     await raw.closed;
     const answer = await bystander.ask('getAppInfo');
     expect(answer).toMatchObject({ ok: true, value: { transport: 'web' } });
+    expect(uncaught).toEqual([]);
   });
 
   it('still accepts new connections after the whole corpus', async () => {
