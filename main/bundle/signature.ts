@@ -130,7 +130,7 @@ export function checkSignature(bytes: Uint8Array | null, manifestSha256: string,
     fingerprint: keyFingerprint(publicKeyRaw),
     name: document.signerName === null ? null : visibleName(document.signerName),
   };
-  let holds = false;
+  let holds: boolean;
   try {
     holds = verify(null, signedBytes(document), ed25519PublicKey(publicKeyRaw), Buffer.from(document.signature, 'base64'));
   } catch {

@@ -1,10 +1,11 @@
-import type { CaptureOverview, Finding, Severity } from '../../../preload/api';
+import type { CaptureOverview, Finding, Severity, SignatureStatus } from '../../../preload/api';
 import { createCaptureService } from '../../captures/capture-service';
 import type { SocketRow } from '../../captures/capture-rows';
 import { toWorkbenchError } from '../../errors';
 import { parseCaptureArgs } from './capture-args';
 import type { CliIo } from './cli-io';
 import { describeFailure } from './report-format';
+import { signatureLine } from './verify';
 
 const usage = 'usage: civic summary <capture> [--json]\n\nProvenance, counts and top findings of a capture folder or .civic file.\nExit 0 when it opens and verifies, 1 when not, 2 on usage errors.\n';
 
@@ -24,6 +25,10 @@ export interface CaptureSummary {
   readonly helperVersion: string;
   readonly verified: boolean;
   readonly problems: readonly { readonly code: string; readonly subject?: string; readonly message: string }[];
+  /** Oddities that do not fail verification (duplicate pids, custody times out of order). */
+  readonly warnings: readonly { readonly code: string; readonly subject?: string; readonly message: string }[];
+  /** Who sealed it: the workstation key's fingerprint (and self-chosen name) when signed. */
+  readonly signature: SignatureStatus;
   readonly counts: {
     readonly processes: number;
     readonly sockets: number;
@@ -58,6 +63,12 @@ function summarise(overview: CaptureOverview, findings: readonly Finding[], sock
       message: problem.message,
       ...(problem.subject === undefined ? {} : { subject: problem.subject }),
     })),
+    warnings: (integrity.warnings ?? []).map((warning) => ({
+      code: warning.code,
+      message: warning.message,
+      ...(warning.subject === undefined ? {} : { subject: warning.subject }),
+    })),
+    signature: integrity.signature ?? { state: 'unsigned' },
     counts: {
       processes: overview.processCount,
       sockets: sockets.length,
@@ -92,6 +103,8 @@ function formatSummary(summary: CaptureSummary): string {
     `  Tools      civic-workbench ${summary.toolVersion}, helper ${summary.helperVersion}`,
     `  Integrity  ${summary.verified ? 'verified' : `NOT VERIFIED (${summary.problems.length} problems)`}, ${summary.counts.artifacts} artifacts, ${summary.counts.custodyEntries} custody entries`,
     ...summary.problems.map((problem) => `    FAIL ${problem.subject ?? ''} ${problem.code}: ${problem.message}`),
+    ...summary.warnings.map((warning) => `    WARN ${warning.subject ?? ''} ${warning.code}: ${warning.message}`),
+    `  Signature  ${signatureLine(summary.signature, summary.counts.custodyEntries)}`,
     '',
     `Processes  ${summary.counts.processes}`,
     `Sockets    ${summary.counts.sockets} (${summary.counts.listening} listening)`,
