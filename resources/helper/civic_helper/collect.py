@@ -50,6 +50,16 @@ def collector_argv(document, output):
     return PLAN.diagnostic_argv("collector", document=document, output=output)
 
 
+def core_path(pid):
+    """Where gcore writes the core of `pid` in the guest (the app's coreDumpArgv uses the same name)."""
+    return "%s/core.%d" % (tk.GUEST_OUTPUT_DIR, pid)
+
+
+def collector_output(document):
+    """Where the collector writes `document` in the guest."""
+    return "%s/%s.json" % (tk.GUEST_OUTPUT_DIR, document)
+
+
 def to_file(output, argv):
     """Run argv with stdout and stderr in one guest file (so output moves by file read, not exec capture)."""
     return [tk.GUEST_BUSYBOX, "sh", "-c", _RUN_TO_FILE, "civic-run", output] + list(argv)
@@ -273,7 +283,7 @@ class CollectOperation:
                 step["id"], pid, _how(outcome)), exitCode=outcome["exitCode"], signal=outcome["signal"])
 
     def _document(self, step):
-        output = "%s/%s.json" % (tk.GUEST_OUTPUT_DIR, step["id"])
+        output = collector_output(step["id"])
         outcome = self.guest.run(collector_argv(step["id"], output), 300, "collector " + step["id"])
         summary = outcome["stderr"].decode("utf-8", "replace").strip()[-2000:]
         # Exit 1: written but cut at a cap (the document says `truncated`); anything else wrote nothing usable.
@@ -306,7 +316,7 @@ class CollectOperation:
 
     def _step_core_dump(self, step):
         def one(pid):
-            core = "%s/core.%d" % (tk.GUEST_OUTPUT_DIR, pid)
+            core = core_path(pid)
             log = "%s/core.%d.log" % (tk.GUEST_OUTPUT_DIR, pid)
             try:
                 outcome = self.guest.run(to_file(log, core_dump_argv(pid, core)), 600, "core-dump of pid %d" % pid)
