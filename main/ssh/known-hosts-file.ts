@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createLogger } from '../logging/logger';
-import { hostFieldMatchesName, readKnownHostKey, splitKnownHostLine, type KnownHostEntry } from './known-hosts';
+import { hostFieldMatchesAny, readKnownHostKey, splitKnownHostLine, type KnownHostEntry } from './known-hosts';
 
 const log = createLogger('ssh');
 
@@ -12,14 +12,21 @@ async function forEachLine(file: string, onLine: (line: string, number: number) 
   let carry = '';
   let number = 0;
   for await (const chunk of stream as AsyncIterable<string>) {
-    const text = carry + chunk;
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    let end = chunk.indexOf('\n');
+    if (end === -1) {
+      carry += chunk;
+      continue;
+    }
+    // The line begun in the previous chunk ends here; the rest is sliced from this chunk alone.
+    number += 1;
+    onLine(carry + chunk.slice(0, end), number);
+    let start = end + 1;
+    for (end = chunk.indexOf('\n', start); end !== -1; end = chunk.indexOf('\n', start)) {
       number += 1;
-      onLine(text.slice(start, end), number);
+      onLine(chunk.slice(start, end), number);
       start = end + 1;
     }
-    carry = text.slice(start);
+    carry = chunk.slice(start);
   }
   if (carry !== '') onLine(carry, number + 1);
 }
@@ -41,7 +48,7 @@ export async function readKnownHostsFor(files: readonly string[], names: readonl
       await forEachLine(file, (raw, line) => {
         const fields = splitKnownHostLine(raw);
         if (fields === null) return;
-        if (fields.marker !== 'revoked' && !wanted.some((name) => hostFieldMatchesName(fields.hosts, name))) return;
+        if (fields.marker !== 'revoked' && !hostFieldMatchesAny(fields.hosts, wanted)) return;
         const key = readKnownHostKey(fields.rest);
         if (key !== null) found.push({ file, line, marker: fields.marker, hosts: fields.hosts, ...key });
       });

@@ -169,6 +169,7 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
 
 /** Lower-cases ASCII letters only, as OpenSSH's tolower() in the C locale does. */
 export function asciiLower(text: string): string {
+  if (!/[A-Z]/.test(text)) return text;
   return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
@@ -228,8 +229,12 @@ function globMatches(pattern: string, text: string): boolean {
 
 /** match_hostname(): a comma list where a matching `!pattern` vetoes the line. */
 function patternListMatches(field: string, name: string): boolean {
+  return patternsMatch(asciiLower(field).split(','), name);
+}
+
+function patternsMatch(patterns: readonly string[], name: string): boolean {
   let positive = false;
-  for (const raw of asciiLower(field).split(',')) {
+  for (const raw of patterns) {
     const negated = raw.startsWith('!');
     if (globMatches(negated ? raw.slice(1) : raw, name)) {
       if (negated) return false;
@@ -243,6 +248,16 @@ function patternListMatches(field: string, name: string): boolean {
 export function hostFieldMatchesName(hosts: string, name: string): boolean {
   if (hosts.startsWith('|')) return matchesHashed(hosts, name);
   return patternListMatches(hosts, name);
+}
+
+/** True when a host field names any of `names`; splits the field once, for reading large files. */
+export function hostFieldMatchesAny(hosts: string, names: readonly string[]): boolean {
+  if (hosts.startsWith('|')) return names.some((name) => matchesHashed(hosts, name));
+  const lower = asciiLower(hosts);
+  // Most lines name one literal host: compare it without splitting or pattern matching.
+  if (!/[,*?!]/.test(lower)) return names.includes(lower);
+  const patterns = lower.split(',');
+  return names.some((name) => patternsMatch(patterns, name));
 }
 
 /** True when a known_hosts host field names this host and port. */
