@@ -1,17 +1,18 @@
 """`clone`: a live clone of a running VM with a pause of milliseconds, journaled before every action."""
 
 import os
-import socket
 import subprocess
 import threading
 import time
 
 from .argv_rewrite import ClonePlan, RewriteRefused, inspect_argv, rewrite_argv
+from .clone_disks import fd_opaque, overlay_node, plan_disks, process_owner, snapshot_actions  # noqa: F401
+from .clone_strategies import STRATEGY_CLASSES
 from .errors import HelperError, IMPACT_BUDGET_EXCEEDED, VM_BUSY, VM_NOT_CLONEABLE, failed, invalid
 from .journal import Journal, fault_action, make_fault_hook, pause_offset_faults
-from .qmp import QmpClient, QmpError, accepts_connections, event_time, rss_bytes, wait_for
+from .qmp import QmpClient, QmpError, accepts_connections, rss_bytes, wait_for
 from .session import RootLock, Session, list_sessions, new_clone_id
-from .teardown import MIGRATION_ACTIVE, restore_migration_settings, teardown
+from .teardown import MIGRATION_ACTIVE, restore_migration_settings, resume_source, teardown
 from .watchdog import WatchdogLink
 
 STRATEGIES = ("auto", "background-snapshot", "precopy")
@@ -88,123 +89,6 @@ def check_source_idle(monitor, vm_key):
     return status
 
 
-def qdev_id(qdev):
-    """The device id in a query-block `qdev` (`data0`, or `/machine/peripheral/data0/virtio-backend`)."""
-    qdev = qdev or ""
-    if qdev.startswith("/machine/peripheral/"):
-        return qdev.split("/")[3]
-    return qdev if "/" not in qdev else None
-
-
-def plan_disks(block_info, argv_disks, session, clone_id, resolve_overlay=None):
-    """Pair each writable runtime disk with its argv slot; name the overlays and snapshot nodes.
-
-    A disk already topped by another clone's overlay is refused unless `resolve_overlay` (given with
-    allowMultiple) turns that overlay's node name into its file, so the new overlays can sit on it.
-    """
-    disks = []
-    for info in block_info:
-        inserted = info.get("inserted")
-        if not inserted or inserted.get("ro"):
-            continue
-        node = inserted.get("node-name")
-        image = inserted.get("image") or {}
-        base_file = image.get("filename") or inserted.get("file")
-        if str(node).startswith("civic-"):
-            base_file = resolve_overlay(node) if resolve_overlay is not None else None
-            if base_file is None:
-                raise HelperError(VM_BUSY, "The VM's disk already carries a clone overlay (%s): destroy that clone, "
-                                           "run recover, or ask for allowMultiple." % node, detail={"node": node})
-        device = info.get("device") or ""
-        slot = None
-        for candidate in argv_disks:
-            if candidate["key"] and candidate["key"] in (device, node):
-                slot = candidate
-                break
-        if slot is None and qdev_id(info.get("qdev")):
-            slot = next((c for c in argv_disks if c.get("deviceId") == qdev_id(info.get("qdev"))), None)
-        if slot is None:
-            slot = next((c for c in argv_disks if c["file"] and c["file"] == inserted.get("file")), None)
-        if slot is None:
-            raise HelperError(VM_NOT_CLONEABLE, "The disk %s is not found in the VM's command line (its chain "
-                                                "changed since start?)." % (device or node),
-                              detail={"device": device, "node": node})
-        index = len(disks)
-        disks.append({
-            "argvKey": slot["key"] or slot["file"], "device": device, "qdev": info.get("qdev"), "node": node,
-            "file": base_file, "format": inserted.get("drv"),
-            "virtualSize": image.get("virtual-size"),
-            "snapshotNode": "civic-%s-%d" % (clone_id[3:], index),
-            "sourceOverlay": session.path("src-%d.qcow2" % index),
-            "cloneOverlay": session.path("disk-%d.qcow2" % index),
-        })
-    return disks
-
-
-def overlay_node(disk, fdset):
-    """The `blockdev-add` of a source overlay reached through its fd set.
-
-    Locking is off on this one file: only this QEMU ever opens it, and OFD locks taken through one
-    dup of an fd-set descriptor would outlive it and refuse the reopen after a migration.
-    """
-    return {"driver": "qcow2", "node-name": disk["snapshotNode"], "backing": None,
-            "file": {"driver": "file", "filename": "/dev/fdset/%d" % fdset, "locking": "off"}}
-
-
-def snapshot_actions(disks):
-    """The `transaction` actions that cut every writable disk at the same instant."""
-    return [{"type": "blockdev-snapshot", "data": {"node": disk["node"], "overlay": disk["snapshotNode"]}}
-            for disk in disks]
-
-
-def fd_opaque(clone_id, index):
-    """The label of the descriptor we pass for a source overlay (teardown finds its fd set by it)."""
-    return "civic-%s-%d" % (clone_id, index)
-
-
-def create_source_overlays(disks, owner):
-    """Pre-create the source's overlays, owned by the source QEMU's user.
-
-    QEMU gets them as passed descriptors (`add-fd`, `/dev/fdset/N`, `mode: existing`), so a QEMU
-    running as another user (libvirt's libvirt-qemu) needs no access to the session folder at all.
-    """
-    for disk in disks:
-        argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", disk["file"], "-F", disk["format"],
-                disk["sourceOverlay"]]
-        if disk.get("virtualSize"):
-            argv.append(str(int(disk["virtualSize"])))
-        completed = subprocess.run(argv, capture_output=True, timeout=60)
-        if completed.returncode != 0:
-            raise failed("qemu-img create failed: %s" % completed.stderr.decode("utf-8", "replace").strip(),
-                         overlay=disk["sourceOverlay"])
-        os.chmod(disk["sourceOverlay"], 0o600)
-        if owner is not None and owner != (os.geteuid(), os.getegid()):
-            os.chown(disk["sourceOverlay"], owner[0], owner[1])
-
-
-def process_owner(pid):
-    """The (uid, gid) a process runs as, or None."""
-    try:
-        with open("/proc/%d/status" % pid) as handle:
-            fields = dict(line.split(":", 1) for line in handle if ":" in line)
-        return int(fields["Uid"].split()[1]), int(fields["Gid"].split()[1])
-    except (OSError, KeyError, ValueError, IndexError):
-        return None
-
-
-def create_clone_overlays(disks):
-    """qemu-img overlays for the clone on each disk's frozen base (`-u`: production holds the lock)."""
-    for disk in disks:
-        argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", disk["file"], "-F", disk["format"],
-                disk["cloneOverlay"]]
-        if disk.get("virtualSize"):
-            argv.append(str(int(disk["virtualSize"])))
-        completed = subprocess.run(argv, capture_output=True, timeout=60)
-        if completed.returncode != 0:
-            raise failed("qemu-img create failed: %s" % completed.stderr.decode("utf-8", "replace").strip(),
-                         overlay=disk["cloneOverlay"])
-
-
 class CloneOperation:
     """One run of `clone` for one VM, with its journal, budget and rollback."""
 
@@ -224,13 +108,13 @@ class CloneOperation:
 
     # -- helpers --------------------------------------------------------------------------------
 
-    def _progress(self, step, value, message, **extra):
+    def progress(self, step, value, message, **extra):
         self.emitter.progress(step, value, message, **extra)
 
-    def _budget_check(self, paused_at, where):
-        return self._budget_enforce((time.monotonic() - paused_at) * 1000.0, where)
+    def budget_check(self, paused_at, where):
+        return self.budget_enforce((time.monotonic() - paused_at) * 1000.0, where)
 
-    def _budget_enforce(self, elapsed_ms, where):
+    def budget_enforce(self, elapsed_ms, where):
         if elapsed_ms > self.args["maxPauseMs"]:
             raise HelperError(IMPACT_BUDGET_EXCEEDED, "The source would stay paused longer than %d ms (%.1f ms at "
                               "%s); the clone was abandoned and the source resumed." % (
@@ -255,12 +139,9 @@ class CloneOperation:
             strategy = self._prepare()
             # Started with the session, so its start-up overlapped the preparation above.
             self.watchdog.wait_ready()
-            if strategy == "background-snapshot":
-                self._run_background_snapshot()
-            else:
-                self._run_precopy()
+            STRATEGY_CLASSES[strategy](self).run()
             self.journal.append("ready", result=self.result)
-            self._progress("ready", 1.0, "Clone %s is running" % self.session.clone_id)
+            self.progress("ready", 1.0, "Clone %s is running" % self.session.clone_id)
             return self.result
         except BaseException as error:
             self._rollback(error)
@@ -357,7 +238,7 @@ class CloneOperation:
         if original_params:
             monitor.execute("migrate-set-parameters", {"max-bandwidth": FAST_BANDWIDTH})
         self.strategy = strategy
-        self._progress("plan", 0.05, "Cloning with %s; pause budget %d ms" % (strategy, self.args["maxPauseMs"]),
+        self.progress("plan", 0.05, "Cloning with %s; pause budget %d ms" % (strategy, self.args["maxPauseMs"]),
                        strategy=strategy, disks=len(disks), maxPauseMs=self.args["maxPauseMs"],
                        cloneId=self.session.clone_id, fallbackReason=fallback)
         return strategy
@@ -387,7 +268,7 @@ class CloneOperation:
             return None
         return disks[index].get("sourceOverlay")
 
-    def _pass_source_overlays(self):
+    def pass_source_overlays(self):
         """add-fd each source overlay into its own fd set; returns the set ids by disk.
 
         QEMU opens an fd-set path with the access mode it needs (read-only to probe, read-write to
@@ -411,11 +292,11 @@ class CloneOperation:
             self.monitor.execute("blockdev-add", overlay_node(disk, fdset))
         return fdsets
 
-    def _restore_settings(self):
+    def restore_settings(self):
         restore_migration_settings(self.monitor, self._original_settings)
         self.journal.append("caps-restored")
 
-    def _start_clone(self):
+    def start_clone(self):
         # The argv is not journaled: it can carry secrets (`-object secret,data=...`).
         self.journal.append("clone-start", pidfile=self.session.pidfile)
         log = open(self.session.path("clone.log"), "wb")
@@ -432,27 +313,27 @@ class CloneOperation:
         def socket_ready():
             if process.poll() is not None:
                 raise failed("The clone QEMU exited at start (status %s); see clone.log." % process.returncode,
-                             log=self._clone_log_tail())
+                             log=self.clone_log_tail())
             return accepts_connections(self.session.qmp_socket)
 
         if wait_for(socket_ready, 30.0, self.token) is None:
             raise failed("The clone QEMU did not open its QMP socket in 30 s.")
         self.clone_monitor = QmpClient(self.session.qmp_socket, timeout=10.0, token=self.token)
 
-    def _clone_log_tail(self):
+    def clone_log_tail(self):
         try:
             with open(self.session.path("clone.log"), "rb") as handle:
                 return handle.read()[-2000:].decode("utf-8", "replace")
         except OSError:
             return ""
 
-    def _clone_status(self):
+    def clone_status(self):
         if self.clone_process.poll() is not None:
             raise failed("The clone QEMU exited (status %s)." % self.clone_process.returncode,
-                         log=self._clone_log_tail())
+                         log=self.clone_log_tail())
         return self.clone_monitor.execute("query-status").get("status")
 
-    def _wait_migration(self, monitor, done, what, timeout, on_poll=None):
+    def wait_migration(self, monitor, done, what, timeout, on_poll=None):
         last = {}
 
         def check():
@@ -464,20 +345,20 @@ class CloneOperation:
             if status in ("failed", "cancelled"):
                 raise failed("%s %s: %s" % (what, status, info.get("error-desc", "")), status=status)
             if self.clone_process is not None and self.clone_process.poll() is not None:
-                raise failed("The clone QEMU exited during %s." % what, log=self._clone_log_tail())
+                raise failed("The clone QEMU exited during %s." % what, log=self.clone_log_tail())
             return status in done
 
         if wait_for(check, timeout, self.token, interval=0.005) is None:
             raise failed("%s did not finish in %.0f s." % (what, timeout))
         return last
 
-    def _finish_clone(self, activation_from):
+    def finish_clone(self, activation_from):
         """Resume the clone if it waits paused, then measure it."""
-        wait_for(lambda: self._clone_status() not in ("inmigrate", "finish-migrate"), 60.0, self.token)
-        if self._clone_status() != "running":
+        wait_for(lambda: self.clone_status() not in ("inmigrate", "finish-migrate"), 60.0, self.token)
+        if self.clone_status() != "running":
             self.journal.append("clone-resume")
             self.clone_monitor.execute("cont")
-            if wait_for(lambda: self._clone_status() == "running", 30.0, self.token) is None:
+            if wait_for(lambda: self.clone_status() == "running", 30.0, self.token) is None:
                 raise failed("The clone did not start running.")
         self.result.update({
             "cloneId": self.session.clone_id,
@@ -492,138 +373,19 @@ class CloneOperation:
                        "base": d["file"]} for d in self.disks],
         })
 
-    # -- strategy A: background snapshot to a local file -----------------------------------------
-
-    def _run_background_snapshot(self):
-        monitor = self.monitor
-        fdname = "civic-" + self.session.clone_id
-        self.journal.append("source-overlays", disks=self.disks)
-        create_source_overlays(self.disks, self.source_owner)
-        self._pass_source_overlays()
-        state_fd = os.open(self.session.state_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            monitor.execute("getfd", {"fdname": fdname}, fds=[state_fd])
-        finally:
-            os.close(state_fd)
-        self.token.check()
-        # One record before the pause lists every action in it: fsyncs inside the pause would double it.
-        # Rollback checks each action against QEMU's own state, so the record need not say how far it got.
-        self.watchdog.arm()
-        self.journal.append("source-cut", wasRunning=self.was_running, fdname=fdname,
-                            steps=["stop", "snapshot", "state-save", "resume"])
-        with self.token.shield():
-            # From stop to cont nothing may interrupt us except our own budget checks.
-            paused_at = time.monotonic()
-            self.watchdog.paused(paused_at)
-            if self.was_running:
-                self.journal.fault_point("source-stop")
-                monitor.execute("stop")
-            self.journal.fault_point("source-snapshot")
-            monitor.execute("transaction", {"actions": snapshot_actions(self.disks)})
-            self._budget_check(paused_at, "disk snapshot")
-            self.journal.fault_point("state-save")
-            monitor.execute("migrate", {"uri": "fd:" + fdname})
-            self._budget_check(paused_at, "state save start")
-            if self.was_running:
-                self.journal.fault_point("source-resume")
-                monitor.execute("cont")
-            pause_ms = (time.monotonic() - paused_at) * 1000.0 if self.was_running else 0.0
-            self.watchdog.disarm()
-        self.journal.append("source-resumed", pauseMs=round(pause_ms, 3))
-        self.result["sourcePauseMs"] = round(pause_ms, 1)
-        cut_at = paused_at
-        self.token.check()
-        if self.was_running and pause_ms > self.args["maxPauseMs"]:
-            self._budget_enforce(pause_ms, "resume")
-        self._progress("state-save", 0.3, "Source resumed after %.1f ms; writing memory state" % pause_ms,
-                       sourcePauseMs=round(pause_ms, 1))
-        self.journal.append("state-wait")
-        info = self._wait_migration(monitor, ("completed",), "background snapshot", self.args["timeoutSeconds"])
-        self.result["bytesMoved"] = (info.get("ram") or {}).get("transferred", 0)
-        self.result["stateFileBytes"] = os.path.getsize(self.session.state_file)
-        self._restore_settings()
-        self._progress("clone-start", 0.6, "Starting the clone")
-        self.journal.append("clone-overlays", disks=self.disks)
-        create_clone_overlays(self.disks)
-        self._start_clone()
-        self.journal.append("clone-load")
-        read_fd = os.open(self.session.state_file, os.O_RDONLY)
-        try:
-            self.clone_monitor.execute("getfd", {"fdname": "state"}, fds=[read_fd])
-        finally:
-            os.close(read_fd)
-        self.clone_monitor.execute("migrate-incoming", {"uri": "fd:state"})
-        self._wait_migration(self.clone_monitor, ("completed",), "clone state load", self.args["timeoutSeconds"])
-        self._finish_clone(cut_at)
-        os.unlink(self.session.state_file)
-
-    # -- strategy B: precopy with pause-before-switchover ----------------------------------------
-
-    def _run_precopy(self):
-        monitor = self.monitor
-        self._progress("clone-start", 0.1, "Starting the clone")
-        self.journal.append("clone-overlays", disks=self.disks)
-        create_clone_overlays(self.disks)
-        self._start_clone()
-        self.journal.append("source-overlays", disks=self.disks)
-        create_source_overlays(self.disks, self.source_owner)
-        self._pass_source_overlays()
-        # A socket pair carries the migration: no socket file whose permissions the source's user needs,
-        # and the helper holds no end of it once both QEMUs have theirs.
-        fdname = "civic-" + self.session.clone_id
-        outgoing, incoming = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            self.clone_monitor.execute("getfd", {"fdname": "incoming"}, fds=[incoming.fileno()])
-            self.clone_monitor.execute("migrate-incoming", {"uri": "fd:incoming"})
-            self._progress("migrate", 0.2, "Copying memory to the clone")
-            monitor.execute("getfd", {"fdname": fdname}, fds=[outgoing.fileno()])
-            self.journal.append("migrate-start", wasRunning=self.was_running)
-            # The migration pauses the source by itself at pre-switchover: the watchdog wants our polls.
-            self.watchdog.arm(beat_within_ms=self.args["maxPauseMs"])
-            monitor.execute("migrate", {"uri": "fd:" + fdname})
-        finally:
-            outgoing.close()
-            incoming.close()
-        self.journal.fault_point("migrate-running")
-        info = self._wait_migration(monitor, ("pre-switchover",), "precopy migration", self.args["timeoutSeconds"],
-                                    on_poll=self.watchdog.beat)
-        seen_at = time.monotonic()
-        stop_event = monitor.find_event("STOP")
-        # The pause began at QEMU's STOP event; without events (virsh) we count from seeing it.
-        paused_at = seen_at - max(0.0, time.time() - event_time(stop_event)) if stop_event else seen_at
-        with self.token.shield():
-            self.watchdog.paused(paused_at)
-            self._budget_check(paused_at, "pre-switchover")
-            self.journal.append("switchover", steps=["snapshot", "migrate-continue", "resume"])
-            self.journal.fault_point("source-snapshot")
-            monitor.execute("transaction", {"actions": snapshot_actions(self.disks)})
-            self._budget_check(paused_at, "disk snapshot")
-            self.journal.fault_point("migrate-continue")
-            monitor.execute("migrate-continue", {"state": "pre-switchover"})
-            info = self._wait_migration(monitor, ("completed",), "switchover", 30.0)
-            if self.was_running:
-                self.journal.fault_point("source-resume")
-                monitor.execute("cont")
-            pause_ms = (time.monotonic() - paused_at) * 1000.0 if self.was_running else 0.0
-            self.watchdog.disarm()
-        self.journal.append("source-resumed", pauseMs=round(pause_ms, 3))
-        self.result["sourcePauseMs"] = round(pause_ms, 1)
-        if stop_event is not None:
-            resume = monitor.wait_event(("RESUME",), 1.0)
-            if resume is not None:
-                self.result["sourcePauseQemuMs"] = round((event_time(resume) - event_time(stop_event)) * 1000.0, 1)
-        self.token.check()
-        if self.was_running and pause_ms > self.args["maxPauseMs"]:
-            self._budget_enforce(pause_ms, "resume")
-        self._progress("switchover", 0.8, "Source resumed after %.1f ms" % pause_ms, sourcePauseMs=round(pause_ms, 1))
-        self.result["bytesMoved"] = (info.get("ram") or {}).get("transferred", 0)
-        downtime = (monitor.execute("query-migrate") or {}).get("downtime")
-        if downtime is not None:
-            self.result["qemuDowntimeMs"] = downtime
-        self._restore_settings()
-        self._finish_clone(paused_at)
-
     # -- rollback --------------------------------------------------------------------------------
+
+    def _resume_now(self, monitor):
+        """Inside a pause, put the source back before any journal write; teardown records and checks it."""
+        if monitor is None or self.watchdog is None or not self.watchdog.armed:
+            return
+        try:
+            actions = resume_source(self.session.journal_view(), monitor)
+        except BaseException:  # a broken connection: teardown tries again on a fresh one
+            return
+        if actions:
+            self.journal.append("source-resumed", by="rollback", actions=actions)
+        self.watchdog.disarm()
 
     def _rollback(self, error):
         if self.session is None or self.journal is None:
@@ -635,6 +397,9 @@ class CloneOperation:
                 self.clone_monitor = None
             monitor = self.monitor
             self.monitor = None
+            if self.watchdog is not None:
+                self.watchdog.rolling_back()
+            self._resume_now(monitor)
 
             def open_source():
                 if monitor is not None:

@@ -33,6 +33,8 @@ from .vm import VmSource
 BUDGET_GRACE_S = 0.02
 # A precopy migration pauses the source on its own at pre-switchover: the helper must keep polling it.
 MIN_BEAT_S = 0.25
+# A helper that is rolling back resumes the source first thing; past this it counts as stuck.
+ROLLBACK_GRACE_S = 0.1
 READY_LINE = b"ready\n"
 CONNECT_SECONDS = 10.0
 
@@ -58,6 +60,7 @@ class WatchdogLink:
             log.close()
         os.set_blocking(self.process.stdin.fileno(), False)
         self._ready = False
+        self.armed = False
 
     @property
     def pid(self):
@@ -95,6 +98,7 @@ class WatchdogLink:
         self.wait_ready()
         if not self._send({"arm": True, "beatWithinMs": beat_within_ms}) or self.process.poll() is not None:
             raise failed("The pause watchdog is not running; the clone was abandoned before the source was paused.")
+        self.armed = True
 
     def beat(self):
         """The helper is alive and polling (precopy, before the pause)."""
@@ -106,8 +110,14 @@ class WatchdogLink:
         for hook in self._pause_hooks:
             hook(paused_at)
 
+    def rolling_back(self):
+        """The helper noticed a failure and is putting the source back itself: give it a moment."""
+        if self.armed:
+            self._send({"rollback": time.monotonic()})
+
     def disarm(self):
         """The source runs and nothing of ours can pause it again."""
+        self.armed = False
         self._send({"disarm": True})
 
     def close(self):
@@ -148,6 +158,7 @@ class Watch:
         self.beat_within_s = None
         self.last_beat = None
         self.paused_at = None
+        self.rollback_until = None
 
     def take(self, message):
         """Apply one message from the helper."""
@@ -161,10 +172,14 @@ class Watch:
         if message.get("paused") is not None:
             self.paused_at = float(message["paused"])
             self.beat_within_s = None
+        if message.get("rollback") is not None and self.armed:
+            self.rollback_until = float(message["rollback"]) + ROLLBACK_GRACE_S
+            self.beat_within_s = None
         if message.get("disarm"):
             self.armed = False
             self.paused_at = None
             self.beat_within_s = None
+            self.rollback_until = None
 
     def deadline(self):
         """The monotonic time at which a stuck helper must be stopped, or None."""
@@ -175,13 +190,18 @@ class Watch:
             times.append(self.paused_at + self.budget_s + BUDGET_GRACE_S)
         if self.beat_within_s is not None and self.last_beat is not None:
             times.append(self.last_beat + self.beat_within_s)
-        return min(times) if times else None
+        deadline = min(times) if times else None
+        if self.rollback_until is not None:
+            return max(deadline or 0.0, self.rollback_until)
+        return deadline
 
     def overdue_reason(self):
         """Why the helper counts as stuck now, or None."""
         deadline = self.deadline()
         if deadline is None or self.clock() < deadline:
             return None
+        if self.rollback_until is not None:
+            return "helper stuck while rolling back"
         if self.paused_at is not None:
             return "pause budget spent"
         return "helper stopped polling the migration"
