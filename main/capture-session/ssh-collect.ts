@@ -2,9 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CaptureStep } from '../../preload/api';
-import { backtraceArgv, coreDumpArgv, kernelStacksArgv, syscallSummaryArgv } from '../../resources/toolkit/diagnostic-commands';
+import { backtraceArgv, collectorArgv, coreDumpArgv, kernelStacksArgv, syscallSummaryArgv, type CollectorDocument } from '../../resources/toolkit/diagnostic-commands';
 import { bootstrapPathFor, injectionSteps, removalSteps, unconfirmedFiles, type ToolkitStep } from '../../resources/toolkit/injection-plan';
-import { GUEST_BUSYBOX, GUEST_COLLECTOR, GUEST_OUTPUT_DIR } from '../../resources/toolkit/toolkit-layout';
+import { GUEST_BUSYBOX, GUEST_OUTPUT_DIR } from '../../resources/toolkit/toolkit-layout';
 import { toolkitManifestSchema } from '../../resources/toolkit/toolkit-manifest';
 import type { ArtifactRole, ManifestCommand } from '../bundle/bundle-schema';
 import { WorkbenchFailure, throwIfAborted, toWorkbenchError } from '../errors';
@@ -128,7 +128,7 @@ export async function collectOverSsh(
       try {
         if (documentSteps.has(step.id)) {
           const output = `${GUEST_OUTPUT_DIR}/${step.id}.json`;
-          const result = await run([GUEST_COLLECTOR, step.id, '-o', output], 300_000);
+          const result = await run(collectorArgv(step.id as CollectorDocument, output), 300_000);
           if (result.exitCode !== 0 && result.exitCode !== 1) throw new WorkbenchFailure('HELPER_FAILED', `The collector failed for ${step.id} (exit ${result.exitCode ?? result.signal}).`);
           await stage(`artifacts/${step.id}.json`, step.id as ArtifactRole, 'application/json', step.id, null, await fetch(output, `artifacts/${step.id}.json`));
         } else if (step.id === 'kernel-symbols') {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { COLLECTOR_SOURCE, compileCollector } from './compile-collector';
 import { runHostCommand } from './host-command';
 import { GUEST_TOOLKIT_DIR, TOOLKIT_MANIFEST_NAME, TOOLKIT_PAYLOAD_NAME } from './toolkit-layout';
+import { TOOLKIT_PLAN } from './toolkit-plan';
 import { toolkitManifestSchema, type ToolkitFile, type ToolkitManifest } from './toolkit-manifest';
 import { ToolkitError } from './toolkit-error';
 import { checkToolkitPrerequisites, describeMissing, installCommand } from './toolkit-prerequisites';
@@ -175,6 +176,8 @@ async function computeKey(packages: readonly { name: string; version: string }[]
   for (const entry of packages) hash.update(`package ${entry.name} ${entry.version}\n`);
   for (const name of SOURCE_FILES) hash.update(`source ${name}\n`).update(await readFile(join(sourceDir, name)));
   hash.update('source collector\n').update(await readFile(collectorSourceIn(sourceDir)));
+  // The layout lives in the toolkit plan (the helper's JSON), not in toolkit-layout.ts: a moved path is a new toolkit.
+  hash.update('toolkit plan layout\n').update(JSON.stringify(TOOLKIT_PLAN.layout));
   return hash.digest('hex').slice(0, 20);
 }
 
