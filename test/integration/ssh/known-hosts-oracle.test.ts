@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +87,14 @@ const cases: readonly OracleCase[] = [
     name: '@cert-authority beside a matching plain line',
     files: (c) => ({ known_hosts: lines(`@cert-authority ${c.bracketed} ${c.otherKey}`, `${c.bracketed} ${c.serverKey}`) }),
   },
+  {
+    name: 'marker ended by a tab is not a marker (the line is skipped)',
+    files: (c) => ({ known_hosts: lines(`@revoked\t${c.bracketed} ${c.serverKey}`, `${c.bracketed} ${c.serverKey}`) }),
+  },
+  {
+    name: 'marker and fields all tab-separated',
+    files: (c) => ({ known_hosts: lines(`@revoked\t${c.bracketed}\t${c.serverKey.replace(' ', '\t')}`, `${c.bracketed} ${c.serverKey}`) }),
+  },
   { name: 'unknown marker', files: (c) => ({ known_hosts: lines(`@trusted ${c.bracketed} ${c.serverKey}`) }) },
   {
     name: 'marker with the wrong key type',
@@ -137,6 +147,15 @@ const cases: readonly OracleCase[] = [
     name: 'UserKnownHostsFile with %h %p %r %n %k %% tokens',
     files: (c) => ({ [`kh-127.0.0.1-${c.port}-nobody-target-target-%`]: lines(`${c.bracketed} ${c.serverKey}`) }),
     config: (c) => [`UserKnownHostsFile ${c.dir}/kh-%h-%p-%r-%n-%k-%%`],
+  },
+  {
+    name: 'UserKnownHostsFile with %u %i %C %l tokens',
+    files: (c) => {
+      const local = hostname();
+      const hash = createHash('sha1').update(`${local}127.0.0.1${c.port}nobody`).digest('hex');
+      return { [`kh-root-0-${hash}-${local}`]: lines(`${c.bracketed} ${c.serverKey}`) };
+    },
+    config: (c) => [`UserKnownHostsFile ${c.dir}/kh-%u-%i-%C-%l`],
   },
   {
     name: 'UserKnownHostsFile none',
