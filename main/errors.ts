@@ -57,6 +57,7 @@ const hints: Record<ErrorCode, string> = {
   VM_BUSY: 'A clone of this VM already exists. Destroy it first, or wait for the running job.',
   VM_NOT_CLONEABLE: 'This VM cannot be cloned safely; the reason says why.',
   IMPACT_BUDGET_EXCEEDED: 'Cloning would pause production longer than allowed. The VM was resumed; try again when it is less busy.',
+  LOAD_TARGET_REFUSED: 'The load driver aims only at the twin\'s forwarded ports on 127.0.0.1 or ::1. Pick one of the twin\'s forwards as the target.',
   TOOLKIT_PREREQUISITE_MISSING: 'Install the Debian packages the message names (`sudo apt-get install -y ...`), then start the capture again. Nothing was done on the host.',
   TOOLKIT_BUILD_FAILED: 'Building the in-guest toolkit on this machine failed; the log has the build output. Run `npm run toolkit` to see it, then start the capture again.',
   TOOLKIT_NOT_BUILT: 'Run `bash bin/setup` (or `npm run toolkit`) from the source tree on this machine, then start the capture again.',

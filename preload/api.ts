@@ -69,6 +69,7 @@ export type ErrorCode =
   | 'VM_BUSY'
   | 'VM_NOT_CLONEABLE'
   | 'IMPACT_BUDGET_EXCEEDED'
+  | 'LOAD_TARGET_REFUSED'
   // The in-guest toolkit, built on this machine
   | 'TOOLKIT_PREREQUISITE_MISSING'
   | 'TOOLKIT_BUILD_FAILED'

@@ -51,6 +51,7 @@ const helperCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'VM_BUSY',
   'VM_NOT_CLONEABLE',
   'IMPACT_BUDGET_EXCEEDED',
+  'LOAD_TARGET_REFUSED',
   'CANCELLED',
   'HELPER_FAILED',
 ]);

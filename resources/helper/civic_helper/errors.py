@@ -8,8 +8,10 @@ CANCELLED = "CANCELLED"
 HELPER_FAILED = "HELPER_FAILED"
 VALIDATION_FAILED = "VALIDATION_FAILED"
 NOT_FOUND = "NOT_FOUND"
+LOAD_TARGET_REFUSED = "LOAD_TARGET_REFUSED"
 
-CODES = (VM_BUSY, VM_NOT_CLONEABLE, IMPACT_BUDGET_EXCEEDED, CANCELLED, HELPER_FAILED, VALIDATION_FAILED, NOT_FOUND)
+CODES = (VM_BUSY, VM_NOT_CLONEABLE, IMPACT_BUDGET_EXCEEDED, CANCELLED, HELPER_FAILED, VALIDATION_FAILED, NOT_FOUND,
+         LOAD_TARGET_REFUSED)
 
 _HINTS = {
     VM_BUSY: "A clone of this VM exists or another job holds it. Destroy the clone or wait for the job.",
@@ -19,6 +21,7 @@ _HINTS = {
     HELPER_FAILED: "The host helper failed. Its message says what; the session journal has details.",
     VALIDATION_FAILED: "The helper was called with arguments it does not accept.",
     NOT_FOUND: "It may have been destroyed already. List the clones and try again.",
+    LOAD_TARGET_REFUSED: "The load driver aims only at the twin's forwards on 127.0.0.1 or ::1. Pick a forwarded port.",
 }
 
 
