@@ -14,12 +14,6 @@ const stepSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('check-hashes'), argv: argvSchema, timeoutSeconds: z.number().int().positive() }),
 ]);
 
-/** The names of the plan's step sections, in the order a run uses them. */
-export const STEP_SECTIONS = ['injection', 'outputFolder', 'stop', 'removal'] as const;
-
-/** One section of plan steps. */
-export type StepSection = (typeof STEP_SECTIONS)[number];
-
 /** `toolkit_plan.json`: the toolkit's guest layout, scripts, diagnostic argv templates and steps. */
 export const toolkitPlanSchema = z.strictObject({
   schemaVersion: z.literal(1),
@@ -37,6 +31,9 @@ export const toolkitPlanSchema = z.strictObject({
 
 /** A toolkit plan document as written in JSON. */
 export type ToolkitPlanDocument = z.infer<typeof toolkitPlanSchema>;
+
+/** One section of plan steps: `injection`, `outputFolder` (the helper's), `stop` (the helper's), `removal`. */
+export type StepSection = keyof ToolkitPlanDocument['steps'];
 
 /** A plan step with its placeholders filled; `check-hashes` also lists what each file must hash to. */
 export type FilledStep =

@@ -12,7 +12,6 @@ import re
 
 PLAN_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "toolkit_plan.json")
 _PLACEHOLDER = re.compile(r"\{\{(?:(script|scriptName):)?([A-Za-z][A-Za-z0-9]*)\}\}")
-STEP_SECTIONS = ("injection", "outputFolder", "stop", "removal")
 
 
 class PlanError(ValueError):
