@@ -33,10 +33,12 @@ export function errorKindFor(code: ErrorCode): ErrorKind {
     case 'BUNDLE_ARTIFACT_MISSING':
     case 'BUNDLE_DOCUMENT_INVALID':
     case 'BUNDLE_NOT_A_CAPTURE':
+      return { tone: 'warning', headline: 'The capture could not be opened' };
     case 'BUNDLE_CUSTODY_TIME_REVERSED':
     case 'BUNDLE_DUPLICATE_PID':
+      return { tone: 'warning', headline: 'Opened, with something to check' };
     case 'WORKSTATION_KEY_UNUSABLE':
-      return { tone: 'warning', headline: 'The capture could not be opened' };
+      return { tone: 'warning', headline: 'The signing key cannot be used' };
     case 'HOST_KEY_UNKNOWN':
     case 'HOST_KEY_MISMATCH':
     case 'HOST_KEY_REVOKED':

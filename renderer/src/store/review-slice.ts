@@ -50,6 +50,11 @@ export interface ReviewSlice {
   /** Index of the selected row in the current result, `null` when nothing is selected or it is hidden. */
   readonly cursorIndex: number | null;
   readonly selectedPid: number | null;
+  /**
+   * The selected process's record (its place in the capture): what identifies it, since pids can
+   * repeat. `null` until known when a process is selected by pid (from a finding or an ancestor).
+   */
+  readonly selectedRecord: number | null;
   readonly detail: ProcessDetailRecord | null;
   readonly revealSecrets: boolean;
   readonly facts: CaptureFacts | null;
@@ -95,6 +100,7 @@ const initialReview = {
   processWindow: null,
   cursorIndex: null,
   selectedPid: null,
+  selectedRecord: null,
   detail: null,
   revealSecrets: false,
   facts: null,
@@ -125,13 +131,13 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
       const current = handle();
       if (current === null) return null;
       const sequence = viewSequence;
-      const selectedPid = get().selectedPid;
+      const { selectedPid, selectedRecord } = get();
       const result = await api.queryProcesses({
         handle: current,
         ...view,
         offset,
         limit: WINDOW_ROWS,
-        ...(selectedPid === null ? {} : { locatePid: selectedPid }),
+        ...(selectedRecord !== null ? { locateRecord: selectedRecord } : selectedPid === null ? {} : { locatePid: selectedPid }),
       });
       if (sequence !== viewSequence || handle() !== current) return null;
       if (!result.ok) {
@@ -139,7 +145,7 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
         return null;
       }
       // Where the selection sits is only known for the pid this window was asked about.
-      if (get().selectedPid === selectedPid) set({ processWindow: result.value, cursorIndex: result.value.locatedIndex });
+      if (get().selectedPid === selectedPid && get().selectedRecord === selectedRecord) set({ processWindow: result.value, cursorIndex: result.value.locatedIndex });
       else set({ processWindow: result.value });
       return result.value;
     };
@@ -155,11 +161,12 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
       void query(keepOffset ? (get().processWindow?.offset ?? 0) : 0, view);
     };
 
-    const loadDetail = async (pid: number, reveal: boolean): Promise<ProcessDetailRecord | null> => {
+    /** Loads the detail of the selected process: by its record when known, else the first with its pid. */
+    const loadDetail = async (pid: number, reveal: boolean, record: number | null = get().selectedRecord): Promise<ProcessDetailRecord | null> => {
       const current = handle();
       if (current === null) return null;
       const sequence = ++detailSequence;
-      const result = await api.getProcessDetail({ handle: current, pid, revealSecrets: reveal });
+      const result = await api.getProcessDetail({ handle: current, pid, ...(record === null ? {} : { record }), revealSecrets: reveal });
       if (sequence !== detailSequence) return null;
       if (!result.ok) {
         fail(result.error);
@@ -229,12 +236,13 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
       async selectProcess(pid) {
         if (pid === null) {
           detailSequence++;
-          set({ selectedPid: null, cursorIndex: null, detail: null });
+          set({ selectedPid: null, selectedRecord: null, cursorIndex: null, detail: null });
           return;
         }
-        set({ selectedPid: pid });
-        const detail = await loadDetail(pid, get().revealSecrets);
+        set({ selectedPid: pid, selectedRecord: null });
+        const detail = await loadDetail(pid, get().revealSecrets, null);
         if (!detail) return;
+        set({ selectedRecord: detail.process.record });
         // Make the process visible: open its ancestors; if the search or filters hide it, drop them.
         let view = expandAll(get().processView, detail.ancestors);
         if (view !== get().processView) setView(view);
@@ -252,8 +260,8 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
       async selectRow(index) {
         const row = rowAt(get().processWindow, index);
         if (!row) return;
-        set({ selectedPid: row.process.pid, cursorIndex: index });
-        await loadDetail(row.process.pid, get().revealSecrets);
+        set({ selectedPid: row.process.pid, selectedRecord: row.process.record, cursorIndex: index });
+        await loadDetail(row.process.pid, get().revealSecrets, row.process.record);
       },
 
       async selectFinding(finding) {
@@ -278,8 +286,8 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
         if (!windowCovers(window, move.index, move.index)) window = await query(windowOffsetFor(move.index));
         const row = rowAt(window, move.index);
         if (!row) return;
-        set({ selectedPid: row.process.pid, cursorIndex: move.index });
-        await loadDetail(row.process.pid, get().revealSecrets);
+        set({ selectedPid: row.process.pid, selectedRecord: row.process.record, cursorIndex: move.index });
+        await loadDetail(row.process.pid, get().revealSecrets, row.process.record);
       },
 
       async setRevealSecrets(reveal) {

@@ -83,7 +83,8 @@ export function ProcessTable({
   };
 
   const template = gridTemplate(widths);
-  const selectedPid = cursorIndex === null ? null : (rowAt(window, cursorIndex)?.process.pid ?? null);
+  // Rows are identified by record, not pid: a capture can hold two processes with one pid.
+  const selectedRecord = cursorIndex === null ? null : (rowAt(window, cursorIndex)?.process.record ?? null);
 
   return (
     <div
@@ -91,7 +92,7 @@ export function ProcessTable({
       role="treegrid"
       aria-label="Processes"
       aria-rowcount={total}
-      aria-activedescendant={selectedPid !== null ? `process-${selectedPid}` : undefined}
+      aria-activedescendant={selectedRecord !== null ? `process-${selectedRecord}` : undefined}
       tabIndex={0}
       data-testid="process-table"
       onKeyDown={keyDown}
@@ -122,7 +123,7 @@ export function ProcessTable({
             if (!row) return <div key={`pending-${item.index}`} className="process-grid process-row process-row-pending" style={{ transform: `translateY(${top}px)`, height: rowHeight }} />;
             return (
               <ProcessTableRow
-                key={row.process.pid}
+                key={row.process.record}
                 row={row}
                 index={item.index}
                 template={template}
@@ -191,7 +192,7 @@ function ProcessTableRow({
   if (process.flags.length > 0) classes.push('process-row-flagged');
   return (
     <div
-      id={`process-${process.pid}`}
+      id={`process-${process.record}`}
       className={classes.join(' ')}
       role="row"
       aria-level={row.depth + 1}
@@ -199,6 +200,7 @@ function ProcessTableRow({
       aria-selected={selected}
       data-testid="process-row"
       data-pid={process.pid}
+      data-record={process.record}
       data-index={index}
       style={{ transform: `translateY(${top}px)`, height: rowHeight, gridTemplateColumns: template }}
       onClick={() => onSelect(index)}

@@ -18,6 +18,8 @@ import { ProvenanceView } from './provenance-view';
 import { SocketsView } from './sockets-view';
 import { SystemView } from './system-view';
 import { TimelineChart } from './timeline-chart';
+import { isSelectedDetail } from '../../store/logic/process-selection';
+import { SignatureBadge } from '../../components/signature-badge';
 
 const tabLabels: Record<ReviewTab, string> = {
   processes: 'Processes',
@@ -100,6 +102,7 @@ function CaptureReview() {
         <div className="review-heading">
           <h2 className="review-title">{overview.title}</h2>
           <IntegrityBadge integrity={overview.integrity} />
+          <SignatureBadge signature={overview.integrity.signature} />
         </div>
         <div className="review-header-actions">
           <span className="muted mono review-path" title={overview.path}>
@@ -121,6 +124,15 @@ function CaptureReview() {
           {overview.integrity.problems.map((problem, index) => (
             <li key={index}>
               <ErrorBanner error={problem} />
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {(overview.integrity.warnings ?? []).length > 0 ? (
+        <ul className="integrity-problems" aria-label="Integrity warnings" data-testid="integrity-warnings">
+          {(overview.integrity.warnings ?? []).map((warning, index) => (
+            <li key={index}>
+              <ErrorBanner error={warning} />
             </li>
           ))}
         </ul>
@@ -210,6 +222,7 @@ function ProcessesTab() {
       triage: store.triage,
       facts: store.facts,
       selectedPid: store.selectedPid,
+      selectedRecord: store.selectedRecord,
       widths: store.columnWidths,
       revealSecrets: store.revealSecrets,
     })),
@@ -359,7 +372,7 @@ function ProcessesTab() {
         />
       </section>
       <aside className="review-side">
-        {state.detail && state.selectedPid === state.detail.process.pid ? (
+        {state.detail && isSelectedDetail(state.detail, state.selectedPid, state.selectedRecord) ? (
           <ProcessDetail
             detail={state.detail}
             revealSecrets={state.revealSecrets}

@@ -98,7 +98,7 @@ describe('welcome to review', () => {
     expect(environment.textContent).not.toContain('hunter2');
     fireEvent.click(screen.getByTestId('reveal-secrets'));
     await waitFor(() => expect(screen.getByTestId('detail-environment').textContent).toContain('hunter2'));
-    expect(fake.api.getProcessDetail).toHaveBeenLastCalledWith({ handle: sampleOverview.handle, pid: 1337, revealSecrets: true });
+    expect(fake.api.getProcessDetail).toHaveBeenLastCalledWith({ handle: sampleOverview.handle, pid: 1337, record: 6, revealSecrets: true });
   });
 
   it('moves the selection with the arrow keys and collapses with Left', async () => {

@@ -48,7 +48,9 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     getFindings: vi.fn(async () => ok(sampleFindings)),
     getLaunchCapturePath: vi.fn(async () => ok(null)),
     queryProcesses: vi.fn(async (args: ProcessWindowQuery) => ok(sampleProcessWindow(args))),
-    getProcessDetail: vi.fn(async (args: { handle: string; pid: number; revealSecrets: boolean }) => sampleProcessDetail(args.pid, args.revealSecrets)),
+    getProcessDetail: vi.fn(async (args: { handle: string; pid: number; record?: number; revealSecrets: boolean }) =>
+      sampleProcessDetail(args.pid, args.revealSecrets, args.record),
+    ),
     getCaptureFacts: vi.fn(async () => ok(sampleFacts)),
     getSystemFacts: vi.fn(async () => ok(null)),
     getSockets: vi.fn(async () => ok([])),

@@ -109,7 +109,8 @@ export const sampleOverview: CaptureOverview = {
 
 /** Windows over any rows, answered by main's own query code so fakes cannot drift from it. */
 export function windowsOf(rows: readonly ProcessRow[]): (query: ProcessWindowQuery) => ProcessWindow {
-  const index = buildProcessIndex(rows, []);
+  // A record is the row's place in the capture, as main numbers them.
+  const index = buildProcessIndex(rows.map((row, record) => ({ ...row, record })), []);
   const cache = createProcessQueryCache();
   return (query) => queryProcessWindow(index, cache, query);
 }
@@ -118,8 +119,10 @@ export function windowsOf(rows: readonly ProcessRow[]): (query: ProcessWindowQue
 export const sampleProcessWindow = windowsOf(sampleProcesses);
 
 /** The detail of a process among `rows`, with one secret in its environment. */
-export function detailOf(rows: readonly ProcessRow[], pid: number, revealSecrets: boolean): Result<ProcessDetailRecord> {
-  const process = rows.find((row) => row.pid === pid);
+export function detailOf(rows: readonly ProcessRow[], pid: number, revealSecrets: boolean, record?: number): Result<ProcessDetailRecord> {
+  const position = record !== undefined && rows[record]?.pid === pid ? record : rows.findIndex((row) => row.pid === pid);
+  const found = rows[position];
+  const process = found === undefined ? undefined : { ...found, record: position };
   if (!process) return { ok: false, error: { code: 'NOT_FOUND', message: `There is no process ${pid}.`, hint: 'Pick another.' } };
   const ancestors: number[] = [];
   for (let parent = rows.find((row) => row.pid === process.ppid); parent; parent = rows.find((row) => row.pid === parent?.ppid)) {
@@ -150,8 +153,8 @@ export function detailOf(rows: readonly ProcessRow[], pid: number, revealSecrets
 }
 
 /** The detail of a sample process. */
-export function sampleProcessDetail(pid: number, revealSecrets: boolean): Result<ProcessDetailRecord> {
-  return detailOf(sampleProcesses, pid, revealSecrets);
+export function sampleProcessDetail(pid: number, revealSecrets: boolean, record?: number): Result<ProcessDetailRecord> {
+  return detailOf(sampleProcesses, pid, revealSecrets, record);
 }
 
 /** Facts of the sample capture. */
