@@ -11,7 +11,7 @@ from .protocol import CancelToken, Emitter
 from .session import default_root, prepare_root
 from .vm import DEFAULT_QMP_DIRS, parse_vm
 
-VERBS = ("probe", "list", "clone", "exec", "file-get", "file-put", "dump", "collect", "destroy", "recover", "gc")
+VERBS = ("probe", "list", "clone", "exec", "file-get", "file-put", "dump", "collect", "destroy", "recover", "gc", "load")
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 3
 
 
@@ -75,6 +75,9 @@ def run_verb(verb, context, args):
     if verb in ("exec", "file-get", "file-put", "dump"):
         from . import guest_ops
         return guest_ops.run(verb, context, args)
+    if verb == "load":
+        from .load_driver import run_load
+        return run_load(context, args)
     from . import lifecycle
     return {"destroy": lifecycle.destroy, "recover": lifecycle.recover, "gc": lifecycle.gc}[verb](context, args)
 
