@@ -5,6 +5,7 @@ import { HostsContainer } from '../features/hosts/hosts-container';
 import { JobsContainer } from '../features/jobs/jobs-container';
 import { ReviewContainer } from '../features/review/review-container';
 import { WizardsView } from '../features/wizards/wizards-view';
+import { SettingsContainer } from '../features/settings/settings-container';
 import { countRunningJobs } from '../store/logic/apply-job-progress';
 import { useWorkbench } from '../store/store-context';
 import type { View } from '../store/ui-slice';
@@ -101,5 +102,7 @@ function CurrentView({ view }: { view: View }) {
       return <ReviewContainer />;
     case 'wizards':
       return <WizardsView />;
+    case 'settings':
+      return <SettingsContainer />;
   }
 }

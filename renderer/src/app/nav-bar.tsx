@@ -7,6 +7,7 @@ export const viewLabels: Readonly<Record<View, string>> = {
   jobs: 'Jobs',
   review: 'Review',
   wizards: 'Wizards',
+  settings: 'Settings',
 };
 
 const viewIcons: Readonly<Record<View, string>> = {
@@ -14,6 +15,7 @@ const viewIcons: Readonly<Record<View, string>> = {
   jobs: '≡',
   review: '◉',
   wizards: '✦',
+  settings: '⚙',
 };
 
 /** The left navigation; arrow keys move between items. */

@@ -7,6 +7,7 @@ import { createDiagnosticsSlice } from './diagnostics-slice';
 import { createHostsSlice } from './hosts-slice';
 import { createJobsSlice } from './jobs-slice';
 import { createReviewSlice } from './review-slice';
+import { createSettingsSlice } from './settings-slice';
 import type { WorkbenchState } from './types';
 import { createUiSlice } from './ui-slice';
 
@@ -24,5 +25,6 @@ export function createWorkbenchStore(contract: WorkbenchApi): WorkbenchStore {
     ...createHostsSlice(api)(...parts),
     ...createUiSlice()(...parts),
     ...createDiagnosticsSlice(api)(...parts),
+    ...createSettingsSlice(api)(...parts),
   }));
 }

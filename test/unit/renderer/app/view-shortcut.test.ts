@@ -16,11 +16,12 @@ describe('viewForShortcut', () => {
     expect(viewForShortcut(key('2', { ctrlKey: true }))).toBe('jobs');
     expect(viewForShortcut(key('3', { altKey: true }))).toBe('review');
     expect(viewForShortcut(key('4', { ctrlKey: true }))).toBe('wizards');
+    expect(viewForShortcut(key('5', { altKey: true }))).toBe('settings');
   });
 
   it('ignores plain digits, other digits and other chords', () => {
     expect(viewForShortcut(key('1', {}))).toBeNull();
-    expect(viewForShortcut(key('5', { altKey: true }))).toBeNull();
+    expect(viewForShortcut(key('6', { altKey: true }))).toBeNull();
     expect(viewForShortcut(key('0', { altKey: true }))).toBeNull();
     expect(viewForShortcut(key('1', { altKey: true, ctrlKey: true }))).toBeNull();
     expect(viewForShortcut(key('1', { ctrlKey: true, shiftKey: true }))).toBeNull();
