@@ -4,7 +4,7 @@ Open loop handles coordinated omission as wrk2 does: request i is due at start +
 latency is measured from that intended time, so a server that falls behind shows as growing latency
 (time spent waiting for a free connection included), never as a quietly lower offered rate. Requests
 whose start (intended start, in open loop) falls in the warm-up are counted but kept out of every
-statistic. The run stops by itself: at the end of its duration, at its request cap, or on `should_stop`.
+statistic; the per-second timeline counts each response in the second it completed. The run stops by itself: at the end of its duration, at its request cap, or on `should_stop`.
 """
 
 import asyncio
@@ -158,7 +158,8 @@ class LoadRun:
         if started < self.warm_end:
             self.warmup_requests += 1
             return
-        second = self.timeline[min(int(started - self.warm_end), len(self.timeline) - 1)]
+        # Seconds of the timeline are by completion, so a chart shows what the server delivered when.
+        second = self.timeline[min(int(finished - self.warm_end), len(self.timeline) - 1)]
         second.requests += 1
         self.completed += 1
         self.bytes += received
