@@ -1,11 +1,17 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { spawnDaemon, runCommand } from './run-command';
 import { LabError } from './lab-error';
 
 /** The unprivileged account analysts log in with; its sudo asks for a password. */
 export const ANALYST_USER = 'civic-analyst';
+
+/** The account's GECOS comment: the lab's mark, so `down` removes only an account the lab made. */
+export const ANALYST_ACCOUNT_COMMENT = 'civic-lab analyst (test/lab, removed by lab down)';
+
+const ANALYST_SUDOERS_PATH = `/etc/sudoers.d/${ANALYST_USER}`;
+const ANALYST_SUDOERS_RULE = `${ANALYST_USER} ALL=(ALL:ALL) ALL\n`;
 
 /** What one hand-started sshd needs. */
 export interface HostSshdLaunch {
@@ -55,18 +61,67 @@ export async function startHostSshd(launch: HostSshdLaunch): Promise<number> {
 /**
  * Makes sure the analyst account exists with the given password and a sudo rule that asks for it.
  *
- * Changes the machine (user, /etc/sudoers.d file); `down` leaves them, as they hold nothing of the run.
+ * Changes the machine (user marked with {@link ANALYST_ACCOUNT_COMMENT}, /etc/sudoers.d file);
+ * {@link removeAnalystUser} undoes it at `down`.
  */
 export async function ensureAnalystUser(password: string): Promise<void> {
   if ((await runCommand('id', ['-u', ANALYST_USER], { allowFailure: true })).code !== 0) {
-    await runCommand('useradd', ['--create-home', '--shell', '/bin/bash', ANALYST_USER]);
+    await runCommand('useradd', ['--create-home', '--shell', '/bin/bash', '--comment', ANALYST_ACCOUNT_COMMENT, ANALYST_USER]);
+  } else if ((await analystComment()) !== ANALYST_ACCOUNT_COMMENT && (await readFile(ANALYST_SUDOERS_PATH, 'utf8').catch(() => '')) === ANALYST_SUDOERS_RULE) {
+    // Made by an earlier lab version (its exact sudo rule is its mark): mark it so down removes it.
+    await runCommand('usermod', ['--comment', ANALYST_ACCOUNT_COMMENT, ANALYST_USER]);
   }
   await runCommand('chpasswd', [], { input: `${ANALYST_USER}:${password}\n` });
   if (!existsSync('/usr/bin/sudo')) {
     throw new LabError('sudo is not installed', 'apt-get install -y sudo (see test/lab/apt-packages.txt)');
   }
-  const rulePath = `/etc/sudoers.d/${ANALYST_USER}`;
-  const rule = `${ANALYST_USER} ALL=(ALL:ALL) ALL\n`;
-  await writeFile(rulePath, rule, { mode: 0o440 });
-  await runCommand('visudo', ['-c', '-f', rulePath]);
+  await writeFile(ANALYST_SUDOERS_PATH, ANALYST_SUDOERS_RULE, { mode: 0o440 });
+  await runCommand('visudo', ['-c', '-f', ANALYST_SUDOERS_PATH]);
+}
+
+/**
+ * Removes the analyst account and its sudo rule, when the lab made them and no other lab needs them.
+ *
+ * The account is machine-wide: while another lab folder's host sshd runs, it stays. An account
+ * without the lab's comment, or a sudoers file with other content, is not the lab's and stays too.
+ * Returns what it did, for the log.
+ */
+export async function removeAnalystUser(labRoot: string): Promise<string> {
+  const others = await otherLabSshdConfigs(labRoot);
+  if (others.length > 0) return `kept ${ANALYST_USER}: another lab's sshd still runs (${others.join(', ')})`;
+  const done: string[] = [];
+  const comment = await analystComment();
+  if (comment === ANALYST_ACCOUNT_COMMENT) {
+    const removed = await runCommand('userdel', ['--remove', ANALYST_USER], { allowFailure: true });
+    // Exit 12: the home folder could not be removed entirely; the account itself is gone.
+    if (removed.code !== 0 && removed.code !== 12) throw new LabError(`userdel ${ANALYST_USER} failed (exit ${removed.code})`, removed.stderr.trim());
+    done.push(`removed account ${ANALYST_USER}`);
+  } else if (comment !== null) {
+    done.push(`kept account ${ANALYST_USER}: not marked as the lab's`);
+  }
+  if ((await readFile(ANALYST_SUDOERS_PATH, 'utf8').catch(() => null)) === ANALYST_SUDOERS_RULE) {
+    await rm(ANALYST_SUDOERS_PATH, { force: true });
+    done.push(`removed ${ANALYST_SUDOERS_PATH}`);
+  }
+  return done.join('; ');
+}
+
+/** The analyst account's GECOS comment, or null when there is no such account. */
+async function analystComment(): Promise<string | null> {
+  const entry = await runCommand('getent', ['passwd', ANALYST_USER], { allowFailure: true });
+  return entry.code === 0 ? (entry.stdout.trim().split(':')[4] ?? '') : null;
+}
+
+/** Config files of running lab sshds (`-f <lab>/run/<role>_config`) that belong to another lab folder. */
+async function otherLabSshdConfigs(labRoot: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (argv[0] !== '/usr/sbin/sshd') continue;
+    const config = argv[argv.indexOf('-f') + 1];
+    if (!argv.includes('-f') || !config?.endsWith('_config') || !config.includes('/run/')) continue;
+    if (resolve(dirname(dirname(config))) !== resolve(labRoot)) found.push(config);
+  }
+  return found;
 }

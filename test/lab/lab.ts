@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeCpio } from './cpio-archive';
 import { findFreePort } from './free-port';
-import { ANALYST_USER, ensureAnalystUser, startHostSshd } from './host-sshd';
+import { ANALYST_USER, ensureAnalystUser, removeAnalystUser, startHostSshd } from './host-sshd';
 import { currentCacheKey, ensureImage, type LabImage } from './image-build';
 import { LabError } from './lab-error';
 import type { ForwardedPort, LabInfo, LabVmInfo } from './lab-info';
@@ -138,14 +138,16 @@ async function upLocked(paths: LabPaths, options: LabUpOptions): Promise<LabInfo
     return info;
   } catch (error) {
     log(`up failed: ${error instanceof Error ? error.message : String(error)}; cleaning up`);
-    await downLocked(paths, log);
+    // The rollback's own failure is logged; the error that stopped `up` is the one to report.
+    await downLocked(paths, log).catch((cleanup: unknown) => log(`cleanup after the failed up: ${cleanup instanceof Error ? cleanup.message : String(cleanup)}`));
     throw error;
   }
 }
 
 /**
- * Stops everything the lab started (by recorded PID; libvirt domains by destroy + undefine) and
- * removes its runtime files. Returns the processes it stopped.
+ * Stops everything the lab started (by recorded PID; libvirt domains by destroy + undefine), removes
+ * the analyst account and its sudo rule (unless another lab still runs) and the runtime files.
+ * Returns the processes it stopped; rejects, after doing all it can, when a domain stays defined.
  */
 export async function labDown(options: LabFolderOptions = {}): Promise<readonly LabProcess[]> {
   const paths = resolveLabPaths(options.labDir);
@@ -154,21 +156,26 @@ export async function labDown(options: LabFolderOptions = {}): Promise<readonly 
 
 async function downLocked(paths: LabPaths, log: (line: string) => void): Promise<readonly LabProcess[]> {
   const state = await readState(paths.stateFile);
+  const failures: string[] = [];
   if (state) {
     for (const domain of state.libvirtDomains) {
       log(`libvirt: destroy and undefine ${domain}`);
-      await removeLibvirtVm(domain);
+      await removeLibvirtVm(domain).catch((error: unknown) => failures.push(error instanceof Error ? error.message : String(error)));
     }
     for (const process of [...state.processes].reverse()) {
       log(`stop ${process.role} (pid ${process.pid})`);
       await stopProcess(process);
     }
+    // The account was made by `up` (state exists); its sshd sessions ended with the sshds above.
+    const analyst = await removeAnalystUser(paths.root).catch((error: unknown) => `analyst account: ${error instanceof Error ? error.message : String(error)}`);
+    if (analyst) log(analyst);
   }
   for (const entry of runtimeEntries(paths)) {
     await rm(entry, { recursive: true, force: true });
   }
   // Remove the lab folder itself only when nothing else lives there.
   if ((await readdir(paths.root).catch(() => ['?'])).length === 0) await rmdir(paths.root).catch(() => undefined);
+  if (failures.length > 0) throw new LabError(`down left libvirt domains behind: ${failures.join('; ')}`);
   return state?.processes ?? [];
 }
 
@@ -241,10 +248,10 @@ async function startEverything(
   }
 
   if (specs.some((spec) => spec.kind === 'libvirt')) {
-    for (const daemon of await ensureLibvirtd()) {
+    await ensureLibvirtd(log, async (daemon) => {
       await record(daemon);
       log(`started ${daemon.role} (pid ${daemon.pid})`);
-    }
+    });
   }
 
   // Start every VM first, then wait for all of them: the boots overlap.

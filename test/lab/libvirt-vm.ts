@@ -1,39 +1,13 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabError } from './lab-error';
-import { describeProcess, isProcessAlive, type LabProcess } from './process-tools';
-import { runCommand } from './run-command';
+import { waitForPidFile } from './libvirt-daemon';
+import { virsh } from './virsh';
 import { guestCommandLine, LAB_MACHINE_TYPE, LAB_MEMORY_MIB, type LabVmSpec } from './vm-catalog';
 
-/** The libvirt connection the lab uses (the system instance, as root). */
-export const LIBVIRT_URI = 'qemu:///system';
-
-const LIBVIRTD_PID_FILE = '/run/libvirtd.pid';
-const VIRTLOGD_PID_FILE = '/run/virtlogd.pid';
-
-/**
- * Makes sure virtlogd and libvirtd run, starting them by hand when they do not (there is no systemd).
- *
- * Returns only the daemons this call started: `down` must not stop a libvirtd someone else runs.
- */
-export async function ensureLibvirtd(): Promise<readonly LabProcess[]> {
-  const started: LabProcess[] = [];
-  if (!(await runningFromPidFile(VIRTLOGD_PID_FILE, 'virtlogd'))) {
-    await runCommand('virtlogd', ['-d']);
-    started.push(await describeProcess('virtlogd', await waitForPidFile(VIRTLOGD_PID_FILE, 'virtlogd')));
-  }
-  if (!(await runningFromPidFile(LIBVIRTD_PID_FILE, 'libvirtd'))) {
-    await runCommand('libvirtd', ['-d']);
-    started.push(await describeProcess('libvirtd', await waitForPidFile(LIBVIRTD_PID_FILE, 'libvirtd')));
-  }
-  const deadline = Date.now() + 30_000;
-  while ((await virsh(['version'], true)).code !== 0) {
-    if (Date.now() > deadline) throw new LabError('libvirtd does not answer virsh', 'see /var/log/libvirt');
-    await delay(200);
-  }
-  return started;
-}
+export { ensureLibvirtd } from './libvirt-daemon';
+export { LIBVIRT_URI, virsh } from './virsh';
 
 /** Paths a libvirt-run lab VM uses. */
 export interface LibvirtVmLaunch {
@@ -95,19 +69,29 @@ export function domainXml(launch: LibvirtVmLaunch): string {
 `;
 }
 
-/** Defines and starts the domain (replacing a leftover one of the same name); returns QEMU's PID. */
+/**
+ * Defines and starts the domain (replacing a leftover one of the same name); returns QEMU's PID.
+ *
+ * On failure the domain is destroyed and undefined again: nothing stays defined pointing at lab
+ * files that `down` removes.
+ */
 export async function startLibvirtVm(launch: LibvirtVmLaunch): Promise<number> {
   await claimDomainName(launch.spec.name);
   const xmlPath = join(launch.runDir, `${launch.spec.name}.xml`);
   await writeFile(xmlPath, domainXml(launch));
-  await virsh(['define', xmlPath]);
-  // A libvirtd started a moment ago has been seen to kill the first QEMU it launches; one retry.
-  for (let attempt = 1; ; attempt++) {
-    const start = await virsh(['start', launch.spec.name], attempt < 2);
-    if (start.code === 0) break;
-    await delay(1000);
+  try {
+    await virsh(['define', xmlPath]);
+    // A libvirtd started a moment ago has been seen to kill the first QEMU it launches; one retry.
+    for (let attempt = 1; ; attempt++) {
+      const start = await virsh(['start', launch.spec.name], attempt < 2);
+      if (start.code === 0) break;
+      await delay(1000);
+    }
+    return await waitForPidFile(`/run/libvirt/qemu/${launch.spec.name}.pid`, `qemu for ${launch.spec.name}`);
+  } catch (error) {
+    await removeLibvirtVm(launch.spec.name).catch(() => undefined);
+    throw error;
   }
-  return waitForPidFile(`/run/libvirt/qemu/${launch.spec.name}.pid`, 'qemu');
 }
 
 /**
@@ -143,48 +127,26 @@ export async function libvirtAgentCommand(name: string, command: string, args?: 
   return (JSON.parse(stdout) as { return?: unknown }).return;
 }
 
-/** The domain state as `virsh domstate` prints it (`running`, `paused`, `shut off`), or `absent`. */
+/**
+ * The domain state as `virsh domstate` prints it (`running`, `paused`, `shut off`), or `absent`.
+ *
+ * Only libvirt's own "no such domain" answer means absent; any other failure (libvirtd not
+ * answering, a call cut short) rejects, so no caller mistakes it for a free name.
+ */
 export async function libvirtDomainState(name: string): Promise<string> {
   const result = await virsh(['domstate', name], true);
-  return result.code === 0 ? result.stdout.trim() : 'absent';
+  if (result.code === 0) return result.stdout.trim();
+  if (/failed to get domain|domain not found/i.test(result.stderr)) return 'absent';
+  throw new LabError(`virsh domstate ${name} failed (exit ${result.code})`, result.stderr.trim());
 }
 
-/** Destroys and undefines the domain; a domain that does not exist is fine. */
+/** Destroys and undefines the domain; a domain that does not exist is fine, one that stays is an error. */
 export async function removeLibvirtVm(name: string): Promise<void> {
   if ((await libvirtDomainState(name)) === 'absent') return;
   await virsh(['destroy', name], true);
   await virsh(['undefine', name], true);
-}
-
-/** Runs virsh against the lab's libvirt URI. */
-export function virsh(args: readonly string[], allowFailure = false): ReturnType<typeof runCommand> {
-  return runCommand('virsh', ['-c', LIBVIRT_URI, ...args], { allowFailure, timeoutMs: 60_000 });
-}
-
-async function runningFromPidFile(pidFile: string, comm: string): Promise<boolean> {
-  const pid = await readPid(pidFile);
-  if (pid === null || !(await isProcessAlive({ role: comm, pid, startTime: '' }))) return false;
-  const actual = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
-  return actual.trim() === comm;
-}
-
-async function waitForPidFile(pidFile: string, comm: string): Promise<number> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const pid = await readPid(pidFile);
-    if (pid !== null && (await isProcessAlive({ role: comm, pid, startTime: '' }))) return pid;
-    await delay(100);
-  }
-  throw new LabError(`${comm} wrote no PID to ${pidFile}`);
-}
-
-async function readPid(pidFile: string): Promise<number | null> {
-  try {
-    const pid = Number((await readFile(pidFile, 'utf8')).trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
+  const after = await libvirtDomainState(name);
+  if (after !== 'absent') throw new LabError(`libvirt domain ${name} is still defined (${after}) after destroy and undefine`, `virsh -c qemu:///system undefine ${name}`);
 }
 
 function escapeXml(text: string): string {

@@ -16,11 +16,17 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Resolve with the result instead of throwing when the exit code is not zero. */
   readonly allowFailure?: boolean;
+  /** Stop the program (TERM) after this long; running out rejects even with `allowFailure`. */
   readonly timeoutMs?: number;
+  /** What the command waits for, named in the error when it runs out of time. */
+  readonly waitingFor?: string;
 }
 
 /**
  * Runs a program with an argument vector (never through a shell) and collects its output.
+ *
+ * A command stopped at `timeoutMs` always rejects, saying what it waited for: a caller that allows
+ * failure must not read a timeout as an answer (a `domstate` cut short is not an absent domain).
  */
 export function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
@@ -28,14 +34,30 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
-      timeout: options.timeoutMs,
     });
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGTERM');
+          }, options.timeoutMs);
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error) => reject(new LabError(`cannot run ${file}: ${error.message}`)));
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new LabError(`cannot run ${file}: ${error.message}`));
+    });
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        const what = options.waitingFor ? ` waiting for ${options.waitingFor}` : '';
+        reject(new LabError(`${file} ${args.join(' ')} did not finish within ${Math.round((options.timeoutMs ?? 0) / 1000)} s${what}`, Buffer.concat(stderr).toString('utf8').trim().slice(-2000)));
+        return;
+      }
       const result: CommandResult = {
         stdout: Buffer.concat(stdout).toString('utf8'),
         stderr: Buffer.concat(stderr).toString('utf8'),

@@ -25,9 +25,11 @@ function runUnittest(): Promise<number> {
 async function main(): Promise<number> {
   const image = await ensureImage({ cacheRoot: resolveLabPaths().cacheRoot, log });
   log(`guest image ${image.cacheKey} ready`);
-  let started: readonly LabProcess[] = [];
+  const started: LabProcess[] = [];
   try {
-    started = await ensureLibvirtd();
+    await ensureLibvirtd(log, async (daemon) => {
+      started.push(daemon);
+    });
   } catch (error) {
     log(`libvirtd could not be started, its tests will say so and skip: ${error instanceof Error ? error.message : String(error)}`);
   }

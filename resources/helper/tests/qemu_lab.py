@@ -187,6 +187,135 @@ def source_facts(vm):
             "maxBandwidth": params.get("max-bandwidth"), "jobs": jobs, "fdsets": fdsets}
 
 
+BASE_DIR_PREFIX = "cwt-"
+# The mark a test run leaves in what it makes (folder file, domain metadata): its PID and kernel
+# start time, so a later run removes only leftovers of runs that are gone, never a live run's.
+OWNER_MARKER = ".civic-test-owner"
+DOMAIN_PREFIX = "civic-helper-e2e-"
+DOMAIN_METADATA_NS = "https://civic-workbench.invalid/test/helper-e2e"
+_swept = False
+
+
+def process_start_time(pid):
+    """Field 22 of /proc/PID/stat (clock ticks since boot), or None when the process is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2:].split()[19]
+
+
+def owner_record():
+    """This process as a leftover's owner: {"pid": ..., "start": ...}."""
+    return {"pid": os.getpid(), "start": process_start_time(os.getpid())}
+
+
+def owner_gone(record):
+    """True when the run that wrote the record has ended (a reused PID has another start time)."""
+    try:
+        pid = int(record["pid"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return process_start_time(pid) != str(record.get("start"))
+
+
+def domain_metadata_xml():
+    """The <metadata> element marking a test domain as this run's."""
+    record = owner_record()
+    return "<metadata><civic:owner xmlns:civic='%s' pid='%d' start='%s'/></metadata>" % (
+        DOMAIN_METADATA_NS, record["pid"], record["start"])
+
+
 def make_base_dir():
-    """A short temp folder (unix socket paths are limited to 107 bytes)."""
-    return tempfile.mkdtemp(prefix="cwt-", dir="/tmp")
+    """A short temp folder (unix socket paths are limited to 107 bytes), marked as this run's.
+
+    The first call in a process first removes the leftovers of earlier, interrupted runs.
+    """
+    global _swept
+    if not _swept:
+        _swept = True
+        sweep_leftovers()
+    path = tempfile.mkdtemp(prefix=BASE_DIR_PREFIX, dir="/tmp")
+    with open(os.path.join(path, OWNER_MARKER), "w") as handle:
+        json.dump(owner_record(), handle)
+    return path
+
+
+def _qemu_pids_mentioning(path):
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            argv = read_cmdline(int(entry)) or []
+            if argv and os.path.basename(argv[0]).startswith("qemu-system") and any(path + "/" in arg for arg in argv):
+                pids.append(int(entry))
+    return pids
+
+
+def sweep_leftover_folders(tmp_dir="/tmp", log=print):
+    """Removes /tmp/cwt-* folders whose marker names a run that is gone, with the QEMUs they ran.
+
+    A folder without the marker is not provably a test's and stays. Returns the removed paths.
+    """
+    removed = []
+    for name in sorted(os.listdir(tmp_dir)):
+        path = os.path.join(tmp_dir, name)
+        if not name.startswith(BASE_DIR_PREFIX) or not os.path.isdir(path):
+            continue
+        try:
+            with open(os.path.join(path, OWNER_MARKER)) as handle:
+                record = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        if not owner_gone(record):
+            continue
+        killed = _qemu_pids_mentioning(path)
+        for pid in killed:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        shutil.rmtree(path, ignore_errors=True)
+        log("helper tests: removed leftover %s of ended run pid %s%s" % (
+            path, record.get("pid"), ", killed QEMU %s" % killed if killed else ""))
+        removed.append(path)
+    return removed
+
+
+def sweep_leftover_domains(log=print):
+    """Destroys and undefines libvirt domains civic-helper-e2e-* whose owner metadata names an ended run.
+
+    Returns the removed names; does nothing when virsh or libvirtd is not there.
+    """
+    import re
+    if shutil.which("virsh") is None:
+        return []
+    try:
+        listed = subprocess.run(["virsh", "-c", "qemu:///system", "list", "--all", "--name"],
+                                capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        log("helper tests: libvirtd did not list its domains within 120 s; no leftover domains removed")
+        return []
+    if listed.returncode != 0:
+        return []
+    removed = []
+    pattern = re.compile(r"<civic:owner xmlns:civic=['\"]%s['\"] pid=['\"](\d+)['\"] start=['\"](\w+)['\"]"
+                         % re.escape(DOMAIN_METADATA_NS))
+    for name in listed.stdout.split():
+        if not name.startswith(DOMAIN_PREFIX):
+            continue
+        xml = subprocess.run(["virsh", "-c", "qemu:///system", "dumpxml", name],
+                             capture_output=True, text=True, timeout=120).stdout
+        match = pattern.search(xml)
+        if not match or not owner_gone({"pid": match.group(1), "start": match.group(2)}):
+            continue
+        for verb in ("destroy", "undefine"):
+            subprocess.run(["virsh", "-c", "qemu:///system", verb, name], capture_output=True, timeout=600)
+        log("helper tests: removed leftover libvirt domain %s of ended run pid %s" % (name, match.group(1)))
+        removed.append(name)
+    return removed
+
+
+def sweep_leftovers(log=print):
+    """Removes what interrupted earlier helper test runs left (marked folders and domains)."""
+    return sweep_leftover_domains(log) + sweep_leftover_folders(log=log)

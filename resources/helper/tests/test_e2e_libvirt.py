@@ -19,7 +19,10 @@ def libvirt_reason():
         return qemu_lab.MISSING
     if shutil.which("virsh") is None:
         return "virsh is not installed"
-    completed = subprocess.run(["virsh", "-c", "qemu:///system", "version"], capture_output=True, timeout=30)
+    try:
+        completed = subprocess.run(["virsh", "-c", "qemu:///system", "version"], capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return "libvirtd did not answer `virsh version` within 120 s"
     if completed.returncode != 0:
         return "libvirtd does not answer on qemu:///system (start it with `virtlogd -d; libvirtd -d`)"
     return None
@@ -27,8 +30,14 @@ def libvirt_reason():
 
 SKIP = libvirt_reason()
 
+# A cold libvirtd probes QEMU's capabilities under TCG before it answers a create: minutes on two
+# busy cores (docs/LAB.md). Every wait names what it waited for.
+VIRSH_TIMEOUT = 600
+DOMAIN_RUNNING_TIMEOUT = 300
+
 DOMAIN_XML = """<domain type='qemu'>
   <name>{name}</name>
+  {metadata}
   <memory unit='MiB'>128</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc-q35-7.2'>hvm</type></os>
@@ -50,7 +59,12 @@ DOMAIN_XML = """<domain type='qemu'>
 
 
 def virsh(*args):
-    completed = subprocess.run(["virsh", "-c", "qemu:///system"] + list(args), capture_output=True, timeout=60)
+    try:
+        completed = subprocess.run(["virsh", "-c", "qemu:///system"] + list(args), capture_output=True,
+                                   timeout=VIRSH_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("virsh %s did not finish within %d s: libvirtd busy or stuck "
+                             "(see /var/log/libvirt/libvirtd.log)" % (" ".join(args), VIRSH_TIMEOUT))
     if completed.returncode != 0:
         raise AssertionError("virsh %s: %s" % (args, completed.stderr.decode()))
     return completed.stdout.decode()
@@ -84,16 +98,19 @@ class LibvirtEndToEndTest(unittest.TestCase):
         # libvirt's own QEMU user must reach the image; the helper root below stays 0700.
         os.chmod(cls.base, 0o755)
         cls.root = os.path.join(cls.base, "root")
-        cls.name = "civic-helper-e2e-" + secrets.token_hex(4)
+        cls.name = qemu_lab.DOMAIN_PREFIX + secrets.token_hex(4)
         cls.image = os.path.join(cls.base, "src.qcow2")
         subprocess.run([qemu_lab.QEMU_IMG, "create", "-q", "-f", "qcow2", cls.image, "64M"], check=True)
         xml = os.path.join(cls.base, "domain.xml")
         with open(xml, "w") as handle:
             handle.write(DOMAIN_XML.format(name=cls.name, qemu=qemu_lab.QEMU, image=cls.image,
-                                           seclabel=cls.seclabel))
+                                           seclabel=cls.seclabel, metadata=qemu_lab.domain_metadata_xml()))
         try:
+            # Capabilities first: a create must not be what waits behind libvirtd's QEMU probe.
+            virsh("domcapabilities", "--virttype", "qemu", "--arch", "x86_64", "--emulatorbin", qemu_lab.QEMU)
             virsh("create", xml)
-            wait_until(lambda: domain_facts(cls.name)[0] == "running", 60, "domain running")
+            wait_until(lambda: domain_facts(cls.name)[0] == "running", DOMAIN_RUNNING_TIMEOUT,
+                       "libvirt domain %s to run (its QEMU started, QMP answering)" % cls.name)
             cls.pristine = domain_facts(cls.name)
         except BaseException:
             cls.tearDownClass()
@@ -101,7 +118,8 @@ class LibvirtEndToEndTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        subprocess.run(["virsh", "-c", "qemu:///system", "destroy", cls.name], capture_output=True, timeout=60)
+        subprocess.run(["virsh", "-c", "qemu:///system", "destroy", cls.name], capture_output=True,
+                       timeout=VIRSH_TIMEOUT)
         for pid in clone_processes_under(cls.root):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(cls.base, ignore_errors=True)
