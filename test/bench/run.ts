@@ -3,17 +3,23 @@ import { join } from 'node:path';
 import { renderSection, type BenchSection } from './bench-table';
 import { benchBundleVerify } from './bundle-verify.bench';
 import { benchClone } from './clone.bench';
+import { replaceSection } from './bench-doc';
+import { benchLoadDriver } from './load-driver.bench';
 import { machineFacts } from './machine';
 import { benchReview } from './review.bench';
 
 // `npm run bench`: runs every benchmark and rewrites docs/BENCHMARKS.md with the machine named.
-// `npm run bench -- --only NAME` runs one (names: bundle, review, clone).
+// `npm run bench -- --only NAME` runs one (names: bundle, review, clone, load); add `--write` to put
+// its section in docs/BENCHMARKS.md in place, leaving the other sections as they are.
 
 const benches: Record<string, () => Promise<BenchSection>> = {
   bundle: () => benchBundleVerify(),
   clone: () => benchClone(),
+  load: () => benchLoadDriver(),
   review: () => benchReview(),
 };
+
+const reportPath = join(__dirname, '..', '..', 'docs', 'BENCHMARKS.md');
 
 async function main(): Promise<void> {
   const onlyIndex = process.argv.indexOf('--only');
@@ -26,7 +32,10 @@ async function main(): Promise<void> {
     process.stderr.write(renderSection(section) + '\n');
     sections.push(section);
   }
-  if (only) return;
+  if (only) {
+    if (process.argv.includes('--write')) for (const section of sections) replaceSection(reportPath, section);
+    return;
+  }
   const machine = machineFacts();
   const report = [
     '# Benchmarks',
@@ -38,7 +47,7 @@ async function main(): Promise<void> {
     '',
     ...sections.map(renderSection),
   ].join('\n');
-  writeFileSync(join(__dirname, '..', '..', 'docs', 'BENCHMARKS.md'), report);
+  writeFileSync(reportPath, report);
 }
 
 main().catch((error: unknown) => {

@@ -58,6 +58,8 @@ export function errorKindFor(code: ErrorCode): ErrorKind {
     case 'VM_NOT_CLONEABLE':
     case 'IMPACT_BUDGET_EXCEEDED':
       return { tone: 'warning', headline: 'The host could not do it' };
+    case 'LOAD_TARGET_REFUSED':
+      return { tone: 'warning', headline: 'Load target refused: not a twin forward on loopback' };
     case 'TOOLKIT_PREREQUISITE_MISSING':
     case 'TOOLKIT_BUILD_FAILED':
     case 'TOOLKIT_NOT_BUILT':
