@@ -165,6 +165,8 @@ export interface SessionVm {
   readonly kind: string | null;
   /** The libvirt domain name or the QMP socket path. */
   readonly target: string | null;
+  /** The `list` id (`libvirt:NAME`, `qmp:PATH`). */
+  readonly id: string | null;
 }
 
 /** One session `gc` lists. */
@@ -194,7 +196,7 @@ export function parseGcPayload(payload: unknown, host: string): readonly GcSessi
     state: session.state,
     helperActive: session.helperActive,
     cloneAlive: session.cloneAlive,
-    vm: session.vm ? { kind: session.vm.kind ?? null, target: session.vm.target ?? null } : null,
+    vm: session.vm ? { kind: session.vm.kind ?? null, target: session.vm.target ?? null, id: session.vm.id ?? null } : null,
     action: session.action ?? null,
   }));
 }

@@ -193,7 +193,17 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
         recoveries.push({ session, jobId: job?.jobId ?? null, failure: toWorkbenchError(error) });
       }
     }
-    const report = describeRecoveries(recoveries, helperDir);
+    // What the sources are now, read once after all recovers: the notice says whether production runs.
+    const sourceStates = new Map<string, string>();
+    if (recoveries.some((recovery) => 'outcome' in recovery && recovery.outcome.outcome === 'recovered')) {
+      try {
+        const list = await startHelperJob(hostId, 'list', {}, `List ${host.alias} after recover`);
+        for (const vm of parseListPayload(await list.done, label(host)).vms) sourceStates.set(vm.id, vm.state);
+      } catch (error) {
+        log.warn(`list after recover on ${host.alias} failed: ${toWorkbenchError(error).code}`);
+      }
+    }
+    const report = describeRecoveries(recoveries, helperDir, sourceStates);
     log.info(`recover on ${host.alias}: ${report.text}`);
     return notice({
       tone: report.tone,

@@ -73,10 +73,19 @@ function plural(count: number, word: string): string {
 /**
  * Says what the recoveries of one connect did, grouped by VM:
  * "Recovered 1 interrupted clone of lab-db: source resumed, migration cancelled, clone stopped, overlay folded back."
+ *
+ * `sourceStates` (by `list` id, read after the recoveries) adds what each source VM is now: the promise
+ * that matters is that production runs, and a source still paused is a warning.
  */
-export function describeRecoveries(recoveries: readonly SessionRecovery[], helperDir: string): RecoveryReport {
+export function describeRecoveries(
+  recoveries: readonly SessionRecovery[],
+  helperDir: string,
+  sourceStates: ReadonlyMap<string, string> = new Map(),
+): RecoveryReport {
   const sentences: string[] = [];
   let error: WorkbenchError | null = null;
+  let stillPaused = false;
+  const ids = new Map(recoveries.map((recovery) => [sessionVmLabel(recovery.session.vm), recovery.session.vm?.id ?? null]));
   const recovered = new Map<string, string[][]>();
   for (const recovery of recoveries) {
     const vm = sessionVmLabel(recovery.session.vm);
@@ -103,6 +112,12 @@ export function describeRecoveries(recoveries: readonly SessionRecovery[], helpe
       sentences.push(`Left clone ${id} of ${vm} alone: it is running.`);
     }
   }
-  const done = [...recovered].map(([vm, actionLists]) => `Recovered ${plural(actionLists.length, 'interrupted clone')} of ${vm}: ${describeActions(actionLists.flat())}.`);
-  return { tone: error === null ? 'info' : 'warning', text: [...done, ...sentences].join(' '), error };
+  const done = [...recovered].map(([vm, actionLists]) => {
+    const id = ids.get(vm);
+    const state = id === null || id === undefined ? undefined : sourceStates.get(id);
+    if (state !== undefined && state !== 'running') stillPaused = true;
+    const now = state === undefined ? '' : state === 'running' ? `; ${vm} is running` : `; ${vm} is ${state}, not running: check it`;
+    return `Recovered ${plural(actionLists.length, 'interrupted clone')} of ${vm}: ${describeActions(actionLists.flat())}${now}.`;
+  });
+  return { tone: error === null && !stillPaused ? 'info' : 'warning', text: [...done, ...sentences].join(' '), error };
 }

@@ -100,6 +100,15 @@ describe('describeRecoveries: what the Hosts view says was done', () => {
     expect(report.error).toMatchObject({ code: 'CONNECTION_LOST', hint: expect.stringContaining('civic-helper recover') });
   });
 
+  it('says whether each source VM runs now, and warns when one does not', () => {
+    const recovered = { cloneId: 'c1', outcome: 'recovered' as const, actions: ['migration-cancelled', 'caps-restored', 'fdset-removed:0'], error: null };
+    const running = describeRecoveries([{ session: session('c1'), jobId: 'j1', outcome: recovered }], helperDir, new Map([['libvirt:lab-db', 'running']]));
+    expect(running).toEqual({ tone: 'info', text: 'Recovered 1 interrupted clone of lab-db: migration cancelled, migration settings restored; lab-db is running.', error: null });
+    const paused = describeRecoveries([{ session: session('c1'), jobId: 'j1', outcome: recovered }], helperDir, new Map([['libvirt:lab-db', 'paused']]));
+    expect(paused.tone).toBe('warning');
+    expect(paused.text).toMatch(/; lab-db is paused, not running: check it\.$/);
+  });
+
   it('says when another helper took a session over between gc and recover', () => {
     const report = describeRecoveries([{ session: session('c5'), jobId: 'j5', outcome: { cloneId: 'c5', outcome: 'busy', actions: [], error: null } }], helperDir);
     expect(report).toMatchObject({ tone: 'info', text: 'Left interrupted clone c5 of lab-db alone: another helper took it over.' });
