@@ -92,7 +92,10 @@ async function ourDriver(url: string, options: LoadBenchOptions, helperRoot: str
 }
 
 async function wrk(url: string, options: LoadBenchOptions): Promise<Measured> {
-  const { stdout } = await run('wrk', ['-t1', `-c${options.concurrency}`, `-d${options.seconds}s`, url]);
+  const { stdout } = await run('wrk', ['-t1', `-c${options.concurrency}`, `-d${options.seconds}s`, url]).catch((error: unknown) => {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw missing ? new Error('wrk is not installed: `apt-get install -y wrk` (the bench only; no test needs it)') : error;
+  });
   const rate = /Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1];
   if (rate === undefined) throw new Error(`wrk printed no rate: ${stdout}`);
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
