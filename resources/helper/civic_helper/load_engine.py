@@ -4,7 +4,8 @@ Open loop handles coordinated omission as wrk2 does: request i is due at start +
 latency is measured from that intended time, so a server that falls behind shows as growing latency
 (time spent waiting for a free connection included), never as a quietly lower offered rate. Requests
 whose start (intended start, in open loop) falls in the warm-up are counted but kept out of every
-statistic; the per-second timeline counts each response in the second it completed. The run stops by itself: at the end of its duration, at its request cap, or on `should_stop`.
+statistic; the per-second timeline counts each response in the second it completed. The run stops by
+itself: at the end of its duration, at its request cap, or on `should_stop`.
 """
 
 import asyncio

@@ -1,8 +1,8 @@
 """Request sources for the load driver: a URL list (round robin, optionally weighted) or an access log.
 
 The access log is the web server's own, in common or combined log format (nginx's and Apache's
-defaults, lighttpd's `accesslog`), copied out of the twin; the last N GET requests are replayed in
-order against a base URL on loopback.
+defaults, lighttpd's `accesslog`) or busybox httpd's `-v` lines, copied out of the twin; the last N
+GET requests are replayed in order against a base URL on loopback.
 """
 
 import collections
@@ -22,6 +22,9 @@ MAX_LOG_LINE = 65536
 _QUOTED = r'"((?:[^"\\]|\\.)*)"'
 _CLF = re.compile(r'^(\S+) (\S+) (.+?) \[([^\]]+)\] ' + _QUOTED + r' (\d{3}) (\d+|-)(?: ' + _QUOTED + ' ' + _QUOTED + r')?(?: .*)?$')
 _METHOD = re.compile(r"^[A-Z][A-Z-]{0,19}$")
+# busybox httpd -v writes "IP:port: url:/path" per request (no method: it is replayed as GET), -vv adds
+# "IP:port: response:NNN" lines, which are not requests.
+_BUSYBOX = re.compile(r"^(\S+): (url|response):(\S*)$")
 
 
 def weighted_cycle(entries):
@@ -107,6 +110,15 @@ def parse_access_log(lines, last_n):
         if len(text) > MAX_LOG_LINE:
             raise AccessLogError(number, "longer than %d characters" % MAX_LOG_LINE)
         match = _CLF.match(text)
+        busybox = _BUSYBOX.match(text) if match is None else None
+        if busybox is not None:
+            if busybox.group(2) == "url":
+                total += 1
+                if busybox.group(3).startswith("/"):
+                    kept.append(busybox.group(3))
+                else:
+                    skipped["unusablePath"] += 1
+            continue
         if match is None:
             raise AccessLogError(number, _describe_mismatch(text))
         total += 1

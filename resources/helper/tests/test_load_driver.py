@@ -330,6 +330,14 @@ class AccessLogTest(unittest.TestCase):
         self.assertEqual(skipped, {"nonGet": 1, "noRequestLine": 2, "unusablePath": 0})
         self.assertEqual(total, 8)
 
+    def test_busybox_httpd_verbose_lines(self):
+        lines = ["127.0.0.1:50318: url:/file.bin\n", "127.0.0.1:50318: response:200\n",
+                 "10.0.2.2:40000: url:/cgi-bin/x?y=1\n", "10.0.2.2:40000: response:404\n"]
+        paths, skipped, total = parse_access_log(lines, 10)
+        self.assertEqual(paths, ["/file.bin", "/cgi-bin/x?y=1"])
+        self.assertEqual(total, 2)
+        self.assertEqual(sum(skipped.values()), 0)
+
     def test_the_last_n_in_order(self):
         paths, _, _ = parse_access_log((NGINX + APACHE_COMMON + LIGHTTPD).splitlines(True), 2)
         self.assertEqual(paths, ["/apache_pb.gif", "/lighttpd.png"])
