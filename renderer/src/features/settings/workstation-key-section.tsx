@@ -47,6 +47,7 @@ export function WorkstationKeySection({
         <label htmlFor="workstation-key-name">Name shown with the fingerprint</label>
         <input
           id="workstation-key-name"
+          className="input"
           data-testid="workstation-key-name"
           maxLength={128}
           value={name}
