@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Server as SshServer, utils } from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WorkbenchFailure } from '../../../../main/errors';
-import type { HostKeyVerifier } from '../../../../main/ssh/host-key-verifier';
+import type { HostKeyTarget, HostKeyVerifier } from '../../../../main/ssh/host-key-verifier';
 import { fingerprintSha256 } from '../../../../main/ssh/known-hosts';
 import { connectEndpoint, openSshConnection } from '../../../../main/ssh/ssh-connect';
 
@@ -85,6 +85,29 @@ describe('openSshConnection', () => {
       expect(seen).toHaveLength(1);
       expect(connection.hostKeySha256).toBe(fingerprintSha256(publicKey));
       expect(connection.hostKeySha256).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('prepares the host-key check once per connect, with the endpoint\'s config policy', async () => {
+    const { server, port } = await openDoorServer();
+    const targets: HostKeyTarget[] = [];
+    const verifier: HostKeyVerifier = {
+      prepare: async (target) => {
+        targets.push(target);
+        return { algorithms: ['ssh-ed25519'], verify: async () => undefined };
+      },
+    };
+    const hostKeys = { hostKeyAlias: 'kvm-alias', userKnownHostsFiles: ['/k'] };
+    try {
+      const connection = await openSshConnection(
+        { jumps: [], target: { host: '127.0.0.1', port, user: 'root', identityFiles: [], hostKeys } },
+        { verifier, prompt: async () => null },
+      );
+      connection.close();
+      // One read of the files serves both the algorithm order and the verdict; no address without CheckHostIP.
+      expect(targets).toEqual([{ host: '127.0.0.1', port, policy: hostKeys }]);
     } finally {
       server.close();
     }
