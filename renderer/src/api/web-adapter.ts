@@ -213,6 +213,8 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     answerSecret: (args) => request('answerSecret', args),
     startCapture: (args) => request('startCapture', args),
     getCaptureOutcome: (args) => request('getCaptureOutcome', args),
+    getWorkstationKey: () => request('getWorkstationKey', null),
+    setWorkstationKeyName: (args) => request('setWorkstationKeyName', args),
     onJobProgress: (listener) => subscribe('jobProgress', listener),
     onSessionState: (listener) => subscribe('sessionState', listener),
     onHostKeyPrompt: (listener) => subscribe('hostKeyPrompt', listener),
@@ -266,5 +268,3 @@ function parseMessage(data: unknown): ServerMessage | undefined {
 function isResult(value: unknown): value is Result<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';
 }
-    getWorkstationKey: () => request('getWorkstationKey', null),
-    setWorkstationKeyName: (args) => request('setWorkstationKeyName', args),
