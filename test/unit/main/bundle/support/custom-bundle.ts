@@ -44,7 +44,8 @@ export async function writeBundleWith(folder: string, documents: { readonly proc
   const findings = documents.findings ?? JSON.stringify({ schemaVersion: 1, generatedAt: '2026-03-14T09:29:31.004Z', findings: [] });
   await writer.addArtifact({ path: 'artifacts/findings.json', mediaType: 'application/json', role: 'findings' }, findings);
   await writer.seal({ endedAt: '2026-03-14T09:29:40.000Z', actor: 'test@workstation' });
-  await appendCustody(folder, { actor: 'test@workstation', action: 'receive', subject: 'bundle' });
+  // An explicit time the writer raises to the seal's if need be (and which older writers required).
+  await appendCustody(folder, { at: '2026-03-14T09:29:47.000Z', actor: 'test@workstation', action: 'receive', subject: 'bundle' });
 }
 
 /** Reads a folder's custody log as entries. */
