@@ -7,7 +7,9 @@ import type { ProcessRow, SocketRecord } from '../../preload/api';
  * Built once per open capture in main, so the renderer only ever receives windows of rows.
  */
 export interface ProcessIndex {
+  /** In capture order, so a row's index is its `record`: the identity the contract uses, since pids can repeat. */
   readonly rows: readonly ProcessRow[];
+  /** The first row of each pid; a second process with the same pid is reached by its record only. */
   readonly indexByPid: ReadonlyMap<number, number>;
   /** Row index of each row's parent, or -1 for roots (pid 0 parents and orphans). */
   readonly parentOf: Int32Array;
