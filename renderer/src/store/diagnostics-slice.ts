@@ -10,8 +10,8 @@ import type {
   WorkbenchApi,
   WorkbenchError,
 } from '../../../preload/api';
-import { buildSteps, triagePreset } from '../features/diagnostics/capture-plan';
-import { withPidToggled } from '../features/diagnostics/quick-listing';
+import { buildSteps, triagePreset } from './logic/capture-plan';
+import { withPidToggled } from './logic/quick-listing';
 import type { SliceCreator } from './types';
 
 /** The VM a capture is being prepared for. */

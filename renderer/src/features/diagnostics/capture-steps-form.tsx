@@ -1,5 +1,5 @@
 import type { CaptureAccess, CaptureStepId } from '../../../../preload/api';
-import { stepChoices } from './capture-plan';
+import { stepChoices } from '../../store/logic/capture-plan';
 
 /** The step checkboxes, the pid field for per-process steps, and the way-in choice. */
 export function CaptureStepsForm({

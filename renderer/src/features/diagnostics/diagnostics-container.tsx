@@ -2,11 +2,11 @@ import { useEffect, useRef } from 'react';
 import { ErrorBanner } from '../../components/error-banner';
 import { ProgressBar } from '../../components/progress-bar';
 import { useWorkbench } from '../../store/store-context';
-import { describeAccess, stepChoices, stepsSkippedBy } from './capture-plan';
+import { describeAccess, stepChoices, stepsSkippedBy } from '../../store/logic/capture-plan';
 import { CaptureStepsForm } from './capture-steps-form';
 import { GuestLoginFields } from './guest-login-fields';
 import { ProcessPicker } from './process-picker';
-import { pidsInText } from './quick-listing';
+import { pidsInText } from '../../store/logic/quick-listing';
 import './diagnostics.css';
 
 /**

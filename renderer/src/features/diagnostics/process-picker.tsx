@@ -2,7 +2,7 @@ import { useRef, type KeyboardEvent } from 'react';
 import type { ProcessRow } from '../../../../preload/api';
 import { GuestTextView } from '../../components/guest-text-view';
 import { moveFocusInList } from '../../components/list-keyboard';
-import { filterListing, listingRowCap } from './quick-listing';
+import { filterListing, listingRowCap } from '../../store/logic/quick-listing';
 
 /**
  * The clone's processes from a quick listing, searchable, one checkbox each; picked pids become targets.

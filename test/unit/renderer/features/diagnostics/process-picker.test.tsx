@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ProcessRow } from '../../../../../preload/api';
 import { ProcessPicker } from '../../../../../renderer/src/features/diagnostics/process-picker';
-import { pidsInText, withPidToggled } from '../../../../../renderer/src/features/diagnostics/quick-listing';
+import { pidsInText, withPidToggled } from '../../../../../renderer/src/store/logic/quick-listing';
 import { sampleProcesses } from '../../support/sample-capture';
 
 afterEach(cleanup);

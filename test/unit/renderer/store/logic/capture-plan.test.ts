@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSteps, describeAccess, parsePids, stepsSkippedBy, triagePreset } from '../../../../../renderer/src/features/diagnostics/capture-plan';
+import { buildSteps, describeAccess, parsePids, stepsSkippedBy, triagePreset } from '../../../../../renderer/src/store/logic/capture-plan';
 import type { CaptureStepId } from '../../../../../preload/api';
 
 describe('capture plan', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { filterListing, listingRowCap, pidsInText, withPidToggled } from '../../../../../renderer/src/features/diagnostics/quick-listing';
+import { filterListing, listingRowCap, pidsInText, withPidToggled } from '../../../../../renderer/src/store/logic/quick-listing';
 import { sampleProcesses } from '../../support/sample-capture';
 
 describe('quick listing', () => {
