@@ -7,6 +7,8 @@ import json
 import os
 import re
 
+from .guest_network import netdev_keys
+
 # QEMU options that take no argument; every other option takes exactly one.
 NO_ARG_OPTIONS = frozenset((
     "-S", "-daemonize", "-nodefaults", "-no-user-config", "-nographic", "-enable-kvm", "-no-reboot",
@@ -324,7 +326,7 @@ class ClonePlan:
     """What the rewrite needs: the clone's folder, sockets, disk overlays and host forwards."""
 
     def __init__(self, session_dir, clone_name, disk_overlays, host_forwards=(), qga_socket=None,
-                 qmp_socket=None, pidfile=None):
+                 qmp_socket=None, pidfile=None, guest_network=None):
         self.session_dir = session_dir
         self.clone_name = clone_name
         # Map of disk key (drive id or blockdev node-name, or source file path) -> overlay path.
@@ -333,6 +335,9 @@ class ClonePlan:
         self.qga_socket = qga_socket or os.path.join(session_dir, "qga.sock")
         self.qmp_socket = qmp_socket or os.path.join(session_dir, "qmp.sock")
         self.pidfile = pidfile or os.path.join(session_dir, "clone.pid")
+        # {"address", "prefix"} (validated by guest_network.parse_guest_network): the first NIC's slirp then
+        # lives on the guest's own subnet and forwards go to that address, so a static-address guest works.
+        self.guest_network = guest_network
 
 
 def check_safe_path(path):
@@ -342,7 +347,8 @@ def check_safe_path(path):
     return path
 
 
-def _forward_specs(forwards):
+def _forward_specs(forwards, guest_address=""):
+    # An empty guest address is slirp's default: its first DHCP lease, which only a DHCP guest takes.
     specs = []
     for forward in forwards:
         host_port = int(forward["hostPort"])
@@ -350,7 +356,7 @@ def _forward_specs(forwards):
         protocol = forward.get("protocol", "tcp")
         if protocol not in ("tcp", "udp") or not (0 <= host_port <= 65535) or not (1 <= guest_port <= 65535):
             raise RewriteRefused(["invalid host forward %r" % (forward,)])
-        specs.append("%s:127.0.0.1:%d-:%d" % (protocol, host_port, guest_port))
+        specs.append("%s:127.0.0.1:%d-%s:%d" % (protocol, host_port, guest_address, guest_port))
     return specs
 
 
@@ -370,7 +376,8 @@ class _Rewrite:
                     self.qga_chardevs.add(str(props["chardev"]))
             elif option == "-blockdev":
                 self.graph.add(_blockdev_node(value))
-        self.forwards = _forward_specs(plan.host_forwards)
+        guest_address = plan.guest_network["address"] if plan.guest_network else ""
+        self.forwards = _forward_specs(plan.host_forwards, guest_address)
         self.nic_forwarded = False
         self.chardev_index = 0
         self.mapped_nodes = {}
@@ -413,11 +420,11 @@ class _Rewrite:
             stack.extend(child for child in children if isinstance(child, str))
 
     def take_forwards(self):
-        """The host forwards, on the first NIC only."""
+        """The host forwards, on the first NIC only (with the guest's own subnet when one is given)."""
         if self.nic_forwarded:
             return []
         self.nic_forwarded = True
-        return [["hostfwd", spec] for spec in self.forwards]
+        return netdev_keys(self.plan.guest_network) + [["hostfwd", spec] for spec in self.forwards]
 
 
 def _blockdev_node(value):

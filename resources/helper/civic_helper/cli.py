@@ -11,7 +11,8 @@ from .protocol import CancelToken, Emitter
 from .session import default_root, prepare_root
 from .vm import DEFAULT_QMP_DIRS, parse_vm
 
-VERBS = ("probe", "list", "clone", "exec", "file-get", "file-put", "dump", "collect", "destroy", "recover", "gc", "load")
+VERBS = ("probe", "list", "clone", "exec", "file-get", "file-put", "dump", "collect", "destroy", "recover", "gc", "load",
+         "renew", "forward")
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL = 0, 1, 3
 
 
@@ -78,6 +79,9 @@ def run_verb(verb, context, args):
     if verb == "load":
         from .load_driver import run_load
         return run_load(context, args)
+    if verb in ("renew", "forward"):
+        from . import twin
+        return {"renew": twin.renew, "forward": twin.forward}[verb](context, args)
     from . import lifecycle
     return {"destroy": lifecycle.destroy, "recover": lifecycle.recover, "gc": lifecycle.gc}[verb](context, args)
 

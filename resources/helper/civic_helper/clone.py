@@ -13,6 +13,7 @@ from .journal import Journal, fault_action, make_fault_hook, pause_offset_faults
 from .qmp import QmpClient, QmpError, accepts_connections, rss_bytes, wait_for
 from .session import RootLock, Session, list_sessions, new_clone_id
 from .teardown import MIGRATION_ACTIVE, restore_migration_settings, resume_source, teardown
+from .twin import clone_launch, finish_clone, parse_twin_args
 from .watchdog import WatchdogLink
 
 STRATEGIES = ("auto", "background-snapshot", "precopy")
@@ -41,8 +42,10 @@ def parse_clone_args(args):
     timeout = args.get("timeoutSeconds", 300)
     if not isinstance(timeout, (int, float)) or not 1 <= timeout <= 86400:
         raise invalid("`timeoutSeconds` must be from 1 to 86400.")
-    return {"vm": args["vm"], "strategy": strategy, "maxPauseMs": max_pause, "hostForwards": forwards,
-            "allowMultiple": bool(args.get("allowMultiple", False)), "timeoutSeconds": float(timeout)}
+    parsed = {"vm": args["vm"], "strategy": strategy, "maxPauseMs": max_pause, "hostForwards": forwards,
+              "allowMultiple": bool(args.get("allowMultiple", False)), "timeoutSeconds": float(timeout)}
+    parsed.update(parse_twin_args(args))
+    return parsed
 
 
 def choose_strategy(requested, capabilities):
@@ -140,6 +143,8 @@ class CloneOperation:
             # Started with the session, so its start-up overlapped the preparation above.
             self.watchdog.wait_ready()
             STRATEGY_CLASSES[strategy](self).run()
+            # A twin's keeper runs before `ready` is recorded: no ready twin is ever without one.
+            self.result.update(finish_clone(self))
             self.journal.append("ready", result=self.result)
             self.progress("ready", 1.0, "Clone %s is running" % self.session.clone_id)
             return self.result
@@ -204,7 +209,8 @@ class CloneOperation:
         plan = ClonePlan(self.session.dir, "civic-clone-" + self.session.clone_id,
                          {disk["argvKey"]: disk["cloneOverlay"] for disk in disks},
                          host_forwards=self.args["hostForwards"], qga_socket=self.session.qga_socket,
-                         qmp_socket=self.session.qmp_socket, pidfile=self.session.pidfile)
+                         qmp_socket=self.session.qmp_socket, pidfile=self.session.pidfile,
+                         guest_network=self.args.get("guestNetwork"))
         try:
             self.clone_argv = rewrite_argv(argv, plan)
         except RewriteRefused as error:
@@ -219,7 +225,8 @@ class CloneOperation:
         original_caps = {name: capabilities[name] for name in touched if name in capabilities}
         self.journal.append("begin", vm=self.source.describe(), strategy=strategy, wasRunning=self.was_running,
                             fdname="civic-" + self.session.clone_id, disks=disks,
-                            maxPauseMs=self.args["maxPauseMs"])
+                            maxPauseMs=self.args["maxPauseMs"], guestNetwork=self.args.get("guestNetwork"),
+                            leaseSeconds=self.args.get("leaseSeconds"))
         self.journal.append("source-caps", capabilities=original_caps, parameters=original_params)
         self._original_settings = {"capabilities": original_caps, "parameters": original_params}
         fallback = None
@@ -300,10 +307,12 @@ class CloneOperation:
         # The argv is not journaled: it can carry secrets (`-object secret,data=...`).
         self.journal.append("clone-start", pidfile=self.session.pidfile)
         log = open(self.session.path("clone.log"), "wb")
+        # Lower CPU and I/O priority set before exec, so every QEMU thread inherits it (clone_priority.py).
+        argv, preexec, self.clone_scope = clone_launch(self.session.clone_id, self.args, self.clone_argv)
         try:
             self.clone_process = subprocess.Popen(
-                self.clone_argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True,
-                start_new_session=True)
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True,
+                start_new_session=True, preexec_fn=preexec)
         finally:
             log.close()
         self.clone_started_at = time.monotonic()

@@ -8,6 +8,7 @@ from .journal import Journal, make_fault_hook
 from .qmp import pid_alive, read_cmdline
 from .session import MARKER_NAME, check_clone_id, list_sessions, open_session
 from .teardown import clone_processes, teardown
+from .twin import lease_verdict, restart_dead_keeper, twin_facts
 from .vm import VmSource
 
 
@@ -81,15 +82,20 @@ def recover(context, args):
             view = session.journal_view()
             entry["state"] = view.state
             pid = session.clone_pid()
-            if view.state == "ready" and pid and pid_alive(pid) and clone_processes(session):
+            # A twin past its lease is destroyed even with its QEMU running: nothing runs past a lease.
+            verdict = lease_verdict(session, view) if view.state == "ready" else None
+            if view.state == "ready" and verdict != "expired" and pid and pid_alive(pid) and clone_processes(session):
                 entry["outcome"] = "live"
+                if verdict == "live":
+                    entry.update(restart_dead_keeper(session))
                 report.append(entry)
                 continue
             with context.token.shield():
                 journal = Journal(session.dir, fault_hook=make_fault_hook(context.fault_spec, context.token,
                                                                           lambda: None))
                 summary = teardown(session, journal, view, _source_opener(session, view),
-                                   context.emitter, reason="recover", token=context.token)
+                                   context.emitter, reason="lease-expired" if verdict == "expired" else "recover",
+                                   token=context.token)
             entry["outcome"] = "recovered"
             entry["actions"] = summary["actions"]
         except HelperError as error:
@@ -135,12 +141,17 @@ def gc(context, args):
         entry = {"cloneId": session.clone_id, "state": view.state, "helperActive": not locked,
                  "clonePid": pid, "cloneAlive": bool(pid and pid_alive(pid)),
                  "vm": (session.marker() or {}).get("vm")}
+        entry.update(twin_facts(session, view))
+        lease = entry.get("lease")
         if locked:
             if view.state == "destroyed":
                 entry["action"] = "removed" if remove else "removable"
                 if remove:
                     session.remove_folder()
             elif view.state != "ready" or not entry["cloneAlive"]:
+                entry["action"] = "needs-recover"
+            elif lease is not None and (lease["expired"] or not lease["keeperAlive"]):
+                # Past its lease with no keeper tearing it down, or a live twin without a keeper.
                 entry["action"] = "needs-recover"
             session.unlock()
         sessions.append(entry)

@@ -12,7 +12,9 @@ import subprocess
 import tempfile
 import time
 
+from .clone_priority import probe_priority
 from .errors import HelperError
+from .twin_lease import probe_lease
 from .vm import parse_vm
 
 QEMU = "qemu-system-x86_64"
@@ -233,6 +235,8 @@ def probe(context, args):
         "privilege": _privilege(),
         "strategies": [s for s, ok in (("background-snapshot", features.get("backgroundSnapshot")),
                                        ("precopy", features.get("pauseBeforeSwitchover"))) if ok],
+        "lease": probe_lease(),
+        "clonePriority": probe_priority(),
     }
     if args.get("vm") is not None:
         source = parse_vm(args["vm"], context.qmp_dirs)

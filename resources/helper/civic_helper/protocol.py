@@ -9,8 +9,8 @@ from . import HELPER_VERSION, PROTOCOL_VERSION
 from .errors import Cancelled
 
 CAPABILITIES = (
-    "probe", "list", "clone", "exec", "file-get", "file-put", "dump", "collect", "destroy", "recover", "gc",
-    "strategy:background-snapshot", "strategy:precopy", "cancel:stdin", "cancel:signal",
+    "probe", "list", "clone", "exec", "file-get", "file-put", "dump", "collect", "destroy", "recover", "gc", "renew", "forward",
+    "twin:lease", "strategy:background-snapshot", "strategy:precopy", "cancel:stdin", "cancel:signal",
 )
 
 
