@@ -2,8 +2,8 @@ import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobSnapshot } from '../../preload/api';
-import { createWorkbenchServices } from '../../main/services';
+import type { JobSnapshot } from '../../../preload/api';
+import { createWorkbenchServices } from '../../../main/services';
 
 /** The part of the lab (test/support/lab.ts) this script uses. */
 interface LabApi {
@@ -21,9 +21,9 @@ interface LabInfo {
 }
 
 // The lab is test code, outside this folder's type-check project; it is loaded by path at run time.
-const labModule = '../../test/support/lab.ts';
+const labModule = '../lab.ts';
 
-// Regenerates resources/samples/sample.civic from the lab: `npx tsx resources/samples/make-lab-sample.ts [output]`.
+// Regenerates resources/samples/sample.civic from the lab: `npx tsx test/support/samples/make-lab-sample.ts [output]`.
 //
 // Brings up the lab's compromised guest lab-web (or reuses a running lab), captures it through the real
 // stack (SSH to the lab host, the helper's clone and collect, the toolkit in the clone) with processes,
@@ -34,7 +34,7 @@ const labModule = '../../test/support/lab.ts';
 const maxSampleBytes = 2 * 1024 * 1024;
 
 async function main(): Promise<void> {
-  const output = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), 'sample.civic'));
+  const output = resolve(process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resources', 'samples', 'sample.civic'));
   const { labAcquire, labRelease, runInGuest } = (await import(labModule)) as LabApi;
   const lab = await labAcquire({ vms: 'lab-web', owner: 'tests', log: (line) => process.stderr.write(`lab: ${line}\n`) });
   const home = await mkdtemp(join(tmpdir(), 'civic-lab-sample-'));
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     await writeFile(join(home, '.ssh', 'known_hosts'), `${lab.ssh.knownHostsLine.trim()}\n`);
     const services = createWorkbenchServices({
       appDataDir: join(home, 'app-data'),
-      resourcesDir: resolve(dirname(fileURLToPath(import.meta.url)), '..'),
+      resourcesDir: resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resources'),
       transport: 'web',
       homeDir: home,
       hosts: { localUser: 'analyst', reconnect: { attempts: 0, baseDelayMs: 100, maxDelayMs: 100 } },

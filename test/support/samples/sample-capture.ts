@@ -6,9 +6,9 @@ import type {
   StoredFinding,
   StoredProcess,
   StoredSocket,
-} from '../../main/bundle/bundle-schema';
-import { encodeGuestBytes } from '../../main/bundle/bundle-schema';
-import { appendCustody, createBundleWriter, type BundleIdentity, type SealedBundle } from '../../main/bundle/bundle-writer';
+} from '../../../main/bundle/bundle-schema';
+import { encodeGuestBytes } from '../../../main/bundle/bundle-schema';
+import { appendCustody, createBundleWriter, type BundleIdentity, type SealedBundle } from '../../../main/bundle/bundle-writer';
 
 // The sample capture: a small Debian web VM "lab-web" on host "kvm-lab-01" with a handful of planted
 // oddities. Everything is fixed or drawn from a seeded generator, so the output is the same each run.

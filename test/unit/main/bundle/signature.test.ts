@@ -11,7 +11,7 @@ import { rawEd25519PublicKey, signedBytes, signatureDocumentSchema } from '../..
 import { verifyCommand } from '../../../../main/cli/commands/verify';
 import { createWorkstationKeyStore, type WorkstationKeyStore } from '../../../../main/storage/workstation-key';
 import type { WorkstationKeyInfo } from '../../../../preload/api';
-import { writeSampleBundle } from '../../../../resources/samples/sample-capture';
+import { writeSampleBundle } from '../../../../test/support/samples/sample-capture';
 import { captureIo } from '../../cli/commands/support/capture-io';
 import { copyFolder, createWorkspace, rewriteManifest, SAMPLE_ARCHIVE, type Workspace } from './support/bundle-copies';
 import { rechainCustody } from './support/custom-bundle';

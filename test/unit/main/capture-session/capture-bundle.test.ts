@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle } from '../../../../main/bundle/bundle-reader';
 import { writeCaptureBundle, type StagedArtifact } from '../../../../main/capture-session/capture-bundle';
 import { createWorkstationKeyStore } from '../../../../main/storage/workstation-key';
-import { sampleIdentity } from '../../../../resources/samples/sample-capture';
+import { sampleIdentity } from '../../../../test/support/samples/sample-capture';
 import { createWorkspace, type Workspace } from '../bundle/support/bundle-copies';
 import { storedProcess } from '../bundle/support/custom-bundle';
 

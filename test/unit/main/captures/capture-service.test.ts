@@ -7,7 +7,7 @@ import { WorkbenchFailure } from '../../../../main/errors';
 import { MANIFEST_NAME } from '../../../../main/bundle/bundle-limits';
 import { manifestSchema } from '../../../../main/bundle/bundle-schema';
 import { packBundle } from '../../../../main/bundle/pack-bundle';
-import { writeSampleBundle } from '../../../../resources/samples/sample-capture';
+import { writeSampleBundle } from '../../../../test/support/samples/sample-capture';
 import { copyFolder, createWorkspace, extractArchive, flipByte, rewriteManifest, type SampleCopies, type Workspace } from '../bundle/support/bundle-copies';
 
 let workspace: Workspace;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBundle } from '../../../../main/bundle/bundle-reader';
 import type { ProcessesDocument, SocketsDocument } from '../../../../main/bundle/bundle-schema';
 import { packBundle } from '../../../../main/bundle/pack-bundle';
-import { writeSampleBundle } from '../../../../resources/samples/sample-capture';
+import { writeSampleBundle } from '../../../../test/support/samples/sample-capture';
 import { SAMPLE_ARCHIVE, createWorkspace, type Workspace } from '../bundle/support/bundle-copies';
 
 const repository = resolve(__dirname, '../../../..');
@@ -47,7 +47,7 @@ describe('the shipped sample capture', () => {
 describe('the synthetic sample generator', () => {
   it('writes the same archive byte for byte on every run', async () => {
     const output = join(workspace.root, 'regenerated.civic');
-    execFileSync(process.execPath, [join(repository, 'node_modules/tsx/dist/cli.mjs'), 'resources/samples/make-sample.ts', output], {
+    execFileSync(process.execPath, [join(repository, 'node_modules/tsx/dist/cli.mjs'), 'test/support/samples/make-sample.ts', output], {
       cwd: repository,
       stdio: 'pipe',
     });

@@ -7,7 +7,7 @@ import yauzl from 'yauzl';
 import { MANIFEST_NAME } from '../../../../../main/bundle/bundle-limits';
 import { manifestSchema, type Manifest } from '../../../../../main/bundle/bundle-schema';
 import { packBundle } from '../../../../../main/bundle/pack-bundle';
-import { writeSampleBundle } from '../../../../../resources/samples/sample-capture';
+import { writeSampleBundle } from '../../../../../test/support/samples/sample-capture';
 
 /** The committed sample capture. */
 export const SAMPLE_ARCHIVE = resolve(__dirname, '../../../../../resources/samples/sample.civic');

@@ -5,7 +5,7 @@ import type { CustodyEntry } from '../../../../../preload/api';
 import { appendCustody, createBundleWriter } from '../../../../../main/bundle/bundle-writer';
 import { SEAL_ACTION, custodyLine, nextCustodyEntry } from '../../../../../main/bundle/custody';
 import type { StoredProcess } from '../../../../../main/bundle/bundle-schema';
-import { sampleIdentity } from '../../../../../resources/samples/sample-capture';
+import { sampleIdentity } from '../../../../../test/support/samples/sample-capture';
 
 /** A stored process with defaults, for documents written by tests. */
 export function storedProcess(pid: number, ppid: number, extra: Partial<StoredProcess> = {}): StoredProcess {
