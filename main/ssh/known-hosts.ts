@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 /** A marker OpenSSH puts before a known_hosts line. */
 export type KnownHostMarker = 'revoked' | 'cert-authority';
@@ -187,16 +187,24 @@ export function hashHostName(name: string, salt: Buffer = randomBytes(20)): stri
   return `|1|${salt.toString('base64')}|${digest.toString('base64')}`;
 }
 
-/** match_maybe_hashed(): the whole field must equal the name hashed with the field's own salt. */
-function matchesHashed(field: string, name: string): boolean {
+/**
+ * match_maybe_hashed() for several names: the whole field must equal a name hashed with the
+ * field's own salt. OpenSSH re-encodes the salt it decoded, so only a canonical 20-byte salt can
+ * match. The hashes are public (they sit in the file), so a plain comparison leaks nothing.
+ */
+function matchesHashedAny(field: string, names: readonly string[]): boolean {
   if (!field.startsWith('|1|')) return false;
   const saltEnd = field.indexOf('|', 3);
-  if (saltEnd === -1 || saltEnd === 3) return false;
-  const salt = decodeOpenSshBase64(field.slice(3, saltEnd));
-  if (salt === null || salt.length !== 20) return false;
-  const expected = Buffer.from(hashHostName(name, salt), 'latin1');
-  const actual = Buffer.from(field, 'latin1');
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
+  if (saltEnd === -1) return false;
+  const saltText = field.slice(3, saltEnd);
+  const salt = Buffer.from(saltText, 'base64');
+  if (salt.length !== 20 || salt.toString('base64') !== saltText) return false;
+  const written = field.slice(saltEnd + 1);
+  return names.some((name) => createHmac('sha1', salt).update(name, 'latin1').digest('base64') === written);
+}
+
+function matchesHashed(field: string, name: string): boolean {
+  return matchesHashedAny(field, [name]);
 }
 
 /** OpenSSH's match_pattern(): `*` any run, `?` one character; the text is already lower-case. */
@@ -252,7 +260,7 @@ export function hostFieldMatchesName(hosts: string, name: string): boolean {
 
 /** True when a host field names any of `names`; splits the field once, for reading large files. */
 export function hostFieldMatchesAny(hosts: string, names: readonly string[]): boolean {
-  if (hosts.startsWith('|')) return names.some((name) => matchesHashed(hosts, name));
+  if (hosts.startsWith('|')) return matchesHashedAny(hosts, names);
   const lower = asciiLower(hosts);
   // Most lines name one literal host: compare it without splitting or pattern matching.
   if (!/[,*?!]/.test(lower)) return names.includes(lower);
