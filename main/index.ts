@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BrowserWindow, app, dialog, ipcMain, session } from 'electron';
-import { contentSecurityPolicy } from './electron/content-security-policy';
+import { contentSecurityPolicy } from './app/content-security-policy';
 import { installNavigationGuards, mainWindowOptions } from './electron/main-window';
 import { registerIpc } from './electron/register-ipc';
 import { captureFromArgv } from './review/capture-argv';

@@ -22,7 +22,7 @@ import type {
 } from '../preload/api';
 import { appVersion, productName } from './app/app-version';
 import { createCaptureService, type CaptureService } from './captures/capture-service';
-import { createEventBus, type EventBus } from './contract/event-bus';
+import { createEventBus, type EventBus } from './events/event-bus';
 import { WorkbenchFailure } from './errors';
 import { createJobRunner, type JobRunner } from './jobs/job-runner';
 import { createReviewQueries } from './review/review-queries';

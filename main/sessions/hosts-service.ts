@@ -1,7 +1,7 @@
 import { isAbsolute, join, posix } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { HostDetails, HostEntry, HostForm, HostNoticeEvent, HostTestReport, HostVmList } from '../../preload/api';
-import type { EventBus } from '../contract/event-bus';
+import type { EventBus } from '../events/event-bus';
 import { WorkbenchFailure, toWorkbenchError } from '../errors';
 import { runHelperJob, type HelperHostAccess, type HelperJobOptions, type HelperVerb } from '../helper-client/helper-job';
 import { helperProtocolVersion, helperVersion } from '../helper-client/helper-messages';

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Result } from '../../preload/api';
-import { contentSecurityPolicy } from '../electron/content-security-policy';
+import { contentSecurityPolicy } from '../app/content-security-policy';
 import { WorkbenchFailure, toWorkbenchError } from '../errors';
 import { createLogger } from '../logging/logger';
 import type { WorkbenchServices } from '../services';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { documentContentSecurityPolicy } from '../../../main/electron/content-security-policy';
+import { documentContentSecurityPolicy } from '../../../main/app/content-security-policy';
 
 const sourceRoot = join(__dirname, '../../../renderer');
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contentSecurityPolicy, documentContentSecurityPolicy } from '../../../../main/electron/content-security-policy';
+import { contentSecurityPolicy, documentContentSecurityPolicy } from '../../../../main/app/content-security-policy';
 
 describe('content security policy', () => {
   it('is the same in renderer/index.html as in the headers main sends, less frame-ancestors', () => {
