@@ -1,4 +1,4 @@
-import { toGuestText } from '../captures/guest-text';
+import { toGuestText } from './guest-text';
 
 /** An entry name or path made safe to print in a message (escaped, capped at 256 characters). */
 export function visibleName(name: string | Uint8Array): string {

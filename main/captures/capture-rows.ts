@@ -1,6 +1,6 @@
 import type { Finding, ProcessRow, SocketRecord } from '../../preload/api';
 import type { StoredFinding, StoredProcess, StoredSocket } from '../bundle/bundle-schema';
-import { safeText, toGuestText } from './guest-text';
+import { safeText, toGuestText } from '../bundle/guest-text';
 
 /** One socket of a capture, made safe to show. */
 export type SocketRow = SocketRecord;

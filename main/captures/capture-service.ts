@@ -4,7 +4,7 @@ import { openBundle, type BundleDocument, type DocumentRole, type OpenedBundle }
 import type { StoredProcess, SystemDocument } from '../bundle/bundle-schema';
 import { WorkbenchFailure, throwIfAborted, workbenchError } from '../errors';
 import { flagsByPid, toFinding, toProcessRow, toSocketRow, type SocketRow } from './capture-rows';
-import { safeText } from './guest-text';
+import { safeText } from '../bundle/guest-text';
 
 /** Options of `CaptureService.open`. */
 export interface OpenCaptureOptions {

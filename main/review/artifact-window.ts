@@ -4,7 +4,7 @@ import type { BundleSource } from '../bundle/bundle-source';
 import { openFolderSource } from '../bundle/folder-source';
 import { openZipSource } from '../bundle/zip-source';
 import { WorkbenchFailure } from '../errors';
-import { toGuestText } from '../captures/guest-text';
+import { toGuestText } from '../bundle/guest-text';
 
 /** Bytes one artifact view shows at most. */
 export const ARTIFACT_WINDOW_BYTES = 64 * 1024;

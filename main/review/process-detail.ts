@@ -1,7 +1,7 @@
 import type { ArtifactRecord, Finding, GuestText, ProcessDetailRecord, SocketRecord } from '../../preload/api';
 import type { StoredProcess } from '../bundle/bundle-schema';
 import { WorkbenchFailure } from '../errors';
-import { toGuestText } from '../captures/guest-text';
+import { toGuestText } from '../bundle/guest-text';
 import { ancestorsOf, type ProcessIndex } from './process-index';
 import { environmentEntries, redactArgvTexts } from './secret-redaction';
 

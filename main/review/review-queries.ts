@@ -12,7 +12,7 @@ import type {
   TriageState,
 } from '../../preload/api';
 import type { CaptureService, OpenCapture } from '../captures/capture-service';
-import { toGuestText } from '../captures/guest-text';
+import { toGuestText } from '../bundle/guest-text';
 import { writeFileAtomic } from '../storage/atomic-write';
 import { readArtifactHead, readArtifactWindow } from './artifact-window';
 import { captureFacts } from './capture-facts';

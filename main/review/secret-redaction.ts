@@ -1,6 +1,6 @@
 import type { EnvironmentEntry, GuestText } from '../../preload/api';
 import type { GuestString } from '../bundle/bundle-schema';
-import { guestStringContent, toGuestText } from '../captures/guest-text';
+import { guestStringContent, toGuestText } from '../bundle/guest-text';
 
 /** What a hidden value shows instead. */
 export const REDACTED = '[redacted]';

@@ -1,6 +1,6 @@
 import type { GuestText, KernelModuleFact, MountConcern, MountFact, PersistenceGroup, SystemFacts, TaintFlagFact } from '../../preload/api';
 import type { SystemDocument } from '../bundle/bundle-schema';
-import { toGuestText, type GuestStringValue, type GuestTextOptions } from '../captures/guest-text';
+import { toGuestText, type GuestStringValue, type GuestTextOptions } from '../bundle/guest-text';
 import { guestStringText } from '../detector/guest-string-text';
 import { decodeKernelTaint, taintLetterMeaning, type TaintFlag } from '../detector/kernel-taint';
 import { preloadEntries } from '../detector/preload-entries';

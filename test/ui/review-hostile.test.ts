@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toGuestText } from '../../main/captures/guest-text';
+import { toGuestText } from '../../main/bundle/guest-text';
 import { hostileCorpus, writeBigCapture, type BigCaptureFacts } from '../support/big-capture';
 import { startWebWorkbench, type WebWorkbench } from '../support/web-mode';
 

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { CaptureOverview, IntegrityReport, SignatureStatus } from '../../../preload/api';
 import { CUSTODY_NAME, SIGNATURE_NAME } from '../../bundle/bundle-limits';
 import { createCaptureService } from '../../captures/capture-service';
-import { safeText } from '../../captures/guest-text';
+import { safeText } from '../../bundle/guest-text';
 import { toWorkbenchError } from '../../errors';
 import { parseCaptureArgs } from './capture-args';
 import type { CliIo } from './cli-io';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeGuestBytes } from '../../../../main/bundle/bundle-schema';
-import { safeText, toGuestText } from '../../../../main/captures/guest-text';
+import { safeText, toGuestText } from '../../../../main/bundle/guest-text';
 
 describe('toGuestText', () => {
   it('caps plain ASCII exactly as it caps text that needs escaping', () => {
