@@ -15,6 +15,7 @@ import subprocess
 import time
 import unittest
 
+from civic_helper.guest_network import netdev_keys
 from civic_helper.qmp import QmpClient, pid_alive
 
 from . import qemu_lab
@@ -271,6 +272,31 @@ class TwinEndToEndTest(unittest.TestCase):
         probe = self.helper("probe").result
         self.assertEqual(probe["clonePriority"]["nice"], 10)
         self.assertIn("keeper", probe["lease"]["mechanisms"])
+
+
+@unittest.skipIf(qemu_lab.MISSING, "skipping twin end-to-end tests: %s" % qemu_lab.MISSING)
+class GuestNetworkInQemuTest(unittest.TestCase):
+    """QEMU's slirp takes every address layout the helper writes, and forwards to the guest's address."""
+
+    def test_slirp_accepts_the_layouts(self):
+        for network in ({"address": "192.168.77.10", "prefix": 24}, {"address": "192.168.77.2", "prefix": 24},
+                        {"address": "10.20.0.7", "prefix": 16}, {"address": "172.16.5.3", "prefix": 29},
+                        {"address": "10.1.2.6", "prefix": 29}, {"address": "10.1.2.1", "prefix": 29}):
+            with self.subTest(network=network):
+                keys = ",".join("%s=%s" % (k, v) for k, v in netdev_keys(network))
+                netdev = "user,id=n0,restrict=on,%s,hostfwd=tcp:127.0.0.1:0-%s:80" % (keys, network["address"])
+                commands = [{"execute": "qmp_capabilities"},
+                            {"execute": "human-monitor-command", "arguments": {"command-line": "info usernet"}},
+                            {"execute": "quit"}]
+                completed = subprocess.run(
+                    [qemu_lab.QEMU, "-machine", "none", "-display", "none", "-nodefaults", "-netdev", netdev,
+                     "-qmp", "stdio"], input="".join(json.dumps(c) + "\n" for c in commands),
+                    capture_output=True, text=True, timeout=60)
+                replies = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+                usernet = next((r["return"] for r in replies if isinstance(r.get("return"), str)), None)
+                self.assertIsNotNone(usernet, completed.stderr)
+                self.assertRegex(usernet, r"TCP\[HOST_FORWARD\]\s+\d+\s+127\.0\.0\.1\s+\d+\s+%s\s+80\s"
+                                 % network["address"].replace(".", "\\."))
 
 
 if __name__ == "__main__":
