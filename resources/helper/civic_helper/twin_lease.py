@@ -31,6 +31,12 @@ KEEPER_MODULE = "civic_helper.lease_keeper"
 # systemd stops the scope this long after the lease: the keeper acts first and tears down cleanly; the
 # scope only catches a keeper that died.
 SYSTEMD_GRACE_SECONDS = 60
+# Where systemd runs the host it owns the cgroup tree, so the clone's lower share is asked of systemd:
+# in machine.slice, beside libvirt's VMs (weights only compare among siblings), at a fifth of the
+# default weight of 100.
+SCOPE_SLICE = "machine.slice"
+SCOPE_CPU_WEIGHT = 20
+SCOPE_IO_WEIGHT = 20
 
 
 def min_lease_seconds(environ=None):
@@ -186,7 +192,9 @@ def scope_argv(clone_id, lease_seconds, clone_argv):
     the helper started, and its argv (with the pidfile teardown looks for) is the clone's own.
     """
     return ["systemd-run", "--scope", "--quiet", "--collect", "--unit=" + scope_unit_name(clone_id),
-            "--property=RuntimeMaxSec=%ds" % (lease_seconds + SYSTEMD_GRACE_SECONDS), "--"] + list(clone_argv)
+            "--slice=" + SCOPE_SLICE, "--property=RuntimeMaxSec=%ds" % (lease_seconds + SYSTEMD_GRACE_SECONDS),
+            "--property=CPUWeight=%d" % SCOPE_CPU_WEIGHT, "--property=IOWeight=%d" % SCOPE_IO_WEIGHT,
+            "--"] + list(clone_argv)
 
 
 def scope_runtime_argv(clone_id, seconds_from_start):

@@ -157,6 +157,8 @@ class SystemdTest(unittest.TestCase):
         self.assertEqual(argv[:3], ["systemd-run", "--scope", "--quiet"])
         self.assertIn("--unit=civic-clone-cw-0123456789ab.scope", argv)
         self.assertIn("--property=RuntimeMaxSec=660s", argv)
+        self.assertIn("--slice=machine.slice", argv)
+        self.assertIn("--property=CPUWeight=20", argv)
         self.assertEqual(argv[argv.index("--") + 1:], ["qemu", "-pidfile", SESSION + "/clone.pid"])
 
     def test_detection(self):
