@@ -35,3 +35,9 @@ export function matchPatternList(patterns: readonly string[], text: string): boo
 export function isLiteralPattern(pattern: string): boolean {
   return !/[*?!]/.test(pattern) && pattern.length > 0;
 }
+
+/** Lower-cases ASCII letters only, as OpenSSH's tolower() in the C locale does. */
+export function asciiLower(text: string): string {
+  if (!/[A-Z]/.test(text)) return text;
+  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+}

@@ -1,7 +1,24 @@
 import { join } from 'node:path';
 import { WorkbenchFailure } from '../errors';
-import type { SshEndpoint, SshRoute } from '../ssh/ssh-connect';
+import type { HostKeyPolicy } from './host-key-policy';
 import type { HostTarget } from './host-types';
+
+/** One SSH server on the way to a host: the host itself or a ProxyJump hop. */
+export interface SshEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** Private key files to try; empty means the usual `~/.ssh/id_*` defaults, chosen by the caller. */
+  readonly identityFiles: readonly string[];
+  /** The host's `~/.ssh/config` options on host keys; absent means OpenSSH's defaults. */
+  readonly hostKeys?: HostKeyPolicy;
+}
+
+/** How to reach a host: jump hops in order, then the host. */
+export interface SshRoute {
+  readonly jumps: readonly SshEndpoint[];
+  readonly target: SshEndpoint;
+}
 
 /** Defaults for endpoints the inventory does not describe (jump hosts typed as `user@host:port`). */
 export interface RouteDefaults {

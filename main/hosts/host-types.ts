@@ -1,5 +1,5 @@
 import type { HostEntry } from '../../preload/api';
-import type { HostKeyPolicy } from '../ssh/host-key-policy';
+import type { HostKeyPolicy } from './host-key-policy';
 
 /** A host with what connecting needs beyond the shape the UI shows. */
 export interface HostTarget extends HostEntry {

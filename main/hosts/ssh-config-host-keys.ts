@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { parseStrictHostKeyChecking, type HostKeyPolicy } from '../ssh/host-key-policy';
-import { asciiLower } from '../ssh/known-hosts';
+import { parseStrictHostKeyChecking, type HostKeyPolicy } from './host-key-policy';
+import { asciiLower } from './host-pattern';
 
 /** The connection facts OpenSSH's `%` tokens stand for. */
 export interface HostKeyTokens {

@@ -2,10 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import SSHConfig, { type Directive } from 'ssh-config';
 import { createLogger } from '../logging/logger';
-import { isLiteralPattern, matchPattern } from '../ssh/host-pattern';
+import { isLiteralPattern, matchPattern } from './host-pattern';
 import type { HostTarget } from './host-types';
 import { hostKeyPolicyFromConfig } from './ssh-config-host-keys';
-import type { HostKeyPolicy } from '../ssh/host-key-policy';
+import type { HostKeyPolicy } from './host-key-policy';
 
 const log = createLogger('hosts');
 

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { WorkbenchFailure } from '../errors';
 import { createLogger } from '../logging/logger';
 import { writeFileAtomic } from '../storage/atomic-write';
-import { defaultGlobalKnownHostsFiles, type HostKeyPolicy } from './host-key-policy';
+import { defaultGlobalKnownHostsFiles, type HostKeyPolicy } from '../hosts/host-key-policy';
 import {
   decideHostKey,
   fingerprintSha256,

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { asciiLower } from '../hosts/host-pattern';
 
 /** A marker OpenSSH puts before a known_hosts line. */
 export type KnownHostMarker = 'revoked' | 'cert-authority';
@@ -165,12 +166,6 @@ export function parseKnownHosts(text: string, file: string): KnownHostEntry[] {
     if (entry !== null) entries.push(entry);
   });
   return entries;
-}
-
-/** Lower-cases ASCII letters only, as OpenSSH's tolower() in the C locale does. */
-export function asciiLower(text: string): string {
-  if (!/[A-Z]/.test(text)) return text;
-  return text.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
 }
 
 /**

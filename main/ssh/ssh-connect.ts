@@ -3,30 +3,13 @@ import { lookup } from 'node:dns/promises';
 import type { Duplex } from 'node:stream';
 import { WorkbenchFailure } from '../errors';
 import { createLogger } from '../logging/logger';
-import type { HostKeyPolicy } from './host-key-policy';
+import type { SshEndpoint, SshRoute } from '../hosts/host-route';
 import type { HostKeyVerifier } from './host-key-verifier';
 import { fingerprintSha256 } from './known-hosts';
 import { createAuthSession, type SecretPrompt } from './ssh-auth';
 import { toSshFailure } from './ssh-errors';
 
 const log = createLogger('ssh');
-
-/** One SSH server on the way to a host: the host itself or a ProxyJump hop. */
-export interface SshEndpoint {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  /** Private key files to try; empty means the usual `~/.ssh/id_*` defaults, chosen by the caller. */
-  readonly identityFiles: readonly string[];
-  /** The host's `~/.ssh/config` options on host keys; absent means OpenSSH's defaults. */
-  readonly hostKeys?: HostKeyPolicy;
-}
-
-/** How to reach a host: jump hops in order, then the host. */
-export interface SshRoute {
-  readonly jumps: readonly SshEndpoint[];
-  readonly target: SshEndpoint;
-}
 
 /** Everything a connect needs besides the route. */
 export interface SshConnectOptions {

@@ -9,7 +9,8 @@ import { createHostKeyVerifier, type UnknownHostKey } from '../../../main/ssh/ho
 import { fingerprintSha256 } from '../../../main/ssh/known-hosts';
 import { runRemoteChecked } from '../../../main/ssh/remote-command';
 import type { SecretRequest } from '../../../main/ssh/ssh-auth';
-import { openSshConnection, type SshConnectOptions, type SshEndpoint } from '../../../main/ssh/ssh-connect';
+import type { SshEndpoint } from '../../../main/hosts/host-route';
+import { openSshConnection, type SshConnectOptions } from '../../../main/ssh/ssh-connect';
 import { cleanupAll, ensureTestUser, generateKey, makeTempDir, startAgent, startSshd, type RunningSshd } from '../../support/sshd';
 
 const run = promisify(execFile);

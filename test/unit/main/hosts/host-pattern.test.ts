@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLiteralPattern, matchPattern, matchPatternList } from '../../../../main/ssh/host-pattern';
+import { isLiteralPattern, matchPattern, matchPatternList } from '../../../../main/hosts/host-pattern';
 
 describe('host patterns', () => {
   it('treats * as any run and ? as exactly one character, case-insensitively', () => {

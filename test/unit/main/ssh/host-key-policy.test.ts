@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WorkbenchFailure } from '../../../../main/errors';
-import type { HostKeyPolicy } from '../../../../main/ssh/host-key-policy';
+import type { HostKeyPolicy } from '../../../../main/hosts/host-key-policy';
 import { createHostKeyVerifier, type UnknownHostKey } from '../../../../main/ssh/host-key-verifier';
 import { hostFieldMatches, parseKnownHosts } from '../../../../main/ssh/known-hosts';
 
