@@ -163,6 +163,9 @@ class Session:
         """Delete the folder; only ever called on a folder carrying our marker."""
         if os.path.isfile(self.path(MARKER_NAME)) or os.path.isdir(self.dir):
             shutil.rmtree(self.dir, ignore_errors=True)
+            if os.path.isdir(self.dir):
+                # A file created meanwhile (a renew's lease.lock) makes rmtree leave the folder: once more.
+                shutil.rmtree(self.dir, ignore_errors=True)
             try:
                 fsync_dir(self.root)
             except OSError:

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from .errors import invalid
+from .errors import HelperError, NOT_FOUND, invalid
 from .qmp import pid_alive, read_cmdline
 
 LEASE_NAME = "lease.json"
@@ -61,10 +61,16 @@ class LeaseLock:
 
     def __init__(self, session):
         self._path = session.path(LEASE_LOCK_NAME)
+        self._clone_id = session.clone_id
         self._fd = None
 
     def __enter__(self):
-        self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:
+            # The folder went away (a destroy finished meanwhile): the twin is gone.
+            raise HelperError(NOT_FOUND, "No clone %s on this host." % self._clone_id,
+                              detail={"cloneId": self._clone_id})
         fcntl.flock(self._fd, fcntl.LOCK_EX)
         return self
 
