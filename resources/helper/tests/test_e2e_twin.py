@@ -6,6 +6,7 @@ connection that reaches a service in a static-address guest belongs to the lab's
 Leases are a few seconds through the test-only CIVIC_HELPER_MIN_LEASE_SECONDS.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import time
 import unittest
 
+from civic_helper import lease_keeper
 from civic_helper.guest_network import netdev_keys
 from civic_helper.qmp import QmpClient, pid_alive
 
@@ -166,6 +168,22 @@ class TwinEndToEndTest(unittest.TestCase):
         self.assertGreater(session["lease"]["secondsLeft"], 0)
         self.assert_gone(result["cloneId"], result["clonePid"], result["lease"]["keeperPid"],
                          renewed.result["lease"]["expiresAt"] - time.time() + GONE_WITHIN)
+
+    def test_keeper_stops_the_clone_when_another_helper_holds_the_session_then_tears_down(self):
+        result = self.twin(lease=2)
+        folder = result["sessionDir"]
+        # Stand in for a helper busy on the twin (a collect): hold its session lock past the expiry.
+        lock = os.open(os.path.join(folder, "lock"), os.O_RDWR)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            stopped = wait_for(lambda: not pid_alive(result["clonePid"]),
+                               result["lease"]["expiresAt"] - time.time() + lease_keeper.LOCK_PATIENCE_SECONDS + 15)
+            self.assertTrue(stopped, "the keeper did not stop the clone QEMU while the lock was held")
+            # It could not tear down yet: the folder is there, the source still on our overlay.
+            self.assertTrue(os.path.isfile(os.path.join(folder, ".civic-helper-session")))
+        finally:
+            os.close(lock)
+        self.assert_gone(result["cloneId"], result["clonePid"], result["lease"]["keeperPid"], 15)
 
     def test_renew_refusals(self):
         missing = self.helper("renew", {"cloneId": "cw-000000000000", "leaseSeconds": 60})
