@@ -27,6 +27,7 @@ LEASE = 4
 # The bound: the twin is gone within its lease + 30 s.
 GONE_WITHIN = 30
 GUEST_NETWORK = {"address": "192.168.77.10", "prefix": 24}
+MEASURED = []
 
 
 def wait_for(predicate, timeout):
@@ -85,6 +86,10 @@ class TwinEndToEndTest(unittest.TestCase):
         for pid in clone_processes_under(cls.root):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(cls.base, ignore_errors=True)
+        if MEASURED:
+            print("\ntwins gone after their lease ran out (test, seconds after expiresAt):")
+            for row in MEASURED:
+                print("  %-60s %5.1f s" % row)
         if cls.saved_min is None:
             os.environ.pop("CIVIC_HELPER_MIN_LEASE_SECONDS", None)
         else:
@@ -107,9 +112,11 @@ class TwinEndToEndTest(unittest.TestCase):
     def tearDown(self):
         self.destroy_all()
 
-    def assert_gone(self, clone_id, clone_pid, keeper_pid, within):
+    def assert_gone(self, clone_id, clone_pid, keeper_pid, within, expires_at=None):
         folder = os.path.join(self.root, clone_id)
         gone = wait_for(lambda: not os.path.exists(folder) and not pid_alive(clone_pid), within)
+        if gone and expires_at is not None:
+            MEASURED.append((self._testMethodName[5:65], time.time() - expires_at))
         self.assertTrue(gone, "twin %s still there after %s s: %s" % (
             clone_id, within, os.listdir(folder) if os.path.exists(folder) else "folder gone, QEMU alive"))
         self.assertFalse(pid_alive(clone_pid))
@@ -149,7 +156,8 @@ class TwinEndToEndTest(unittest.TestCase):
         self.assertTrue(pid_alive(clone_pid) and pid_alive(lease["keeperPid"]))
         # The twin is live within its lease even though the helper that made it is gone.
         self.assertEqual(self.helper("recover", {"cloneId": clone_id}).result["sessions"][0]["outcome"], "live")
-        self.assert_gone(clone_id, clone_pid, lease["keeperPid"], lease["expiresAt"] - time.time() + GONE_WITHIN)
+        self.assert_gone(clone_id, clone_pid, lease["keeperPid"], lease["expiresAt"] - time.time() + GONE_WITHIN,
+                         lease["expiresAt"])
         self.assertFalse(any(os.path.exists(path) for path in overlays))
 
     def test_renewed_twin_outlives_its_first_expiry(self):
@@ -167,7 +175,8 @@ class TwinEndToEndTest(unittest.TestCase):
                          (True, False, True))
         self.assertGreater(session["lease"]["secondsLeft"], 0)
         self.assert_gone(result["cloneId"], result["clonePid"], result["lease"]["keeperPid"],
-                         renewed.result["lease"]["expiresAt"] - time.time() + GONE_WITHIN)
+                         renewed.result["lease"]["expiresAt"] - time.time() + GONE_WITHIN,
+                         renewed.result["lease"]["expiresAt"])
 
     def test_keeper_stops_the_clone_when_another_helper_holds_the_session_then_tears_down(self):
         result = self.twin(lease=2)
