@@ -263,10 +263,10 @@ async function startEverything(
     for (const guestPort of spec.forwardedGuestPorts) forwardedPorts.push({ guestPort, hostPort: await findFreePort() });
     const startedAt = performance.now();
     if (spec.kind === 'libvirt') {
-      await claimDomainName(spec.name);
+      await claimDomainName(spec.name, paths.runDir, log);
       state.libvirtDomains.push(spec.name);
       await writeState(paths.stateFile, state);
-      const pid = await startLibvirtVm({ spec, kernelPath: image.kernelPath, initramfsPath: image.initramfsPath, diskPath, runDir: paths.runDir, logDir: paths.logDir });
+      const pid = await startLibvirtVm({ spec, kernelPath: image.kernelPath, initramfsPath: image.initramfsPath, diskPath, runDir: paths.runDir, logDir: paths.logDir }, log);
       launched.push({
         spec,
         pid,

@@ -1,26 +1,30 @@
 import { existsSync } from 'node:fs';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabError } from './lab-error';
 import { describeProcess, isProcessAlive, type LabProcess } from './process-tools';
-import { runCommand } from './run-command';
+import { runCommand, withoutInheritedDescriptors } from './run-command';
 import { virsh } from './virsh';
 import { LAB_MACHINE_TYPE } from './vm-catalog';
 
 // Why libvirtd runs with /dev/kvm hidden (docs/LAB.md, "libvirtd's cold start"): libvirt 9.0 keeps
 // QEMU's capabilities in /var/cache/libvirt/qemu/capabilities and, on every lookup (each define,
 // create, start, domcapabilities), virQEMUCapsIsValid compares the KVM verdict recorded at probe
-// time with one it takes now (virQEMUCapsKVMUsable: /dev/kvm accessible to the QEMU user). Where
-// /dev/kvm exists but those two verdicts differ (here a root-only 0600 node on a paravirtual
-// nested host: the probe's QEMU gets KVM, the check as libvirt-qemu does not), every lookup finds
-// the cache stale and probes QEMU again, twice (accel=kvm:tcg, then accel=tcg), 20-70 s per
-// domain start. Every lab guest runs under TCG, so the lab's libvirtd sees an empty regular file
-// at /dev/kvm in a private mount namespace: both verdicts say "no KVM", the cache stays valid.
+// time (QEMU_CAPS_KVM from query-kvm) with one it takes now (virQEMUCapsKVMUsable: /dev/kvm
+// readable and writable for the QEMU user). Where they differ (here a root-only 0600 node on a
+// paravirtual nested host: the probe's QEMU got KVM, the check as libvirt-qemu does not), its
+// debug log says "KVM was enabled when probing ..., but it is not available now" at each lookup
+// and it probes QEMU again, twice (accel=kvm:tcg, then accel=tcg): 20-70 s per domain start.
+// Every lab guest runs under TCG, so the lab's libvirtd sees, in a private mount namespace, a
+// root-only character device with /dev/null's numbers at /dev/kvm: the QEMU user cannot open it
+// and QEMU's KVM ioctls fail on it, so both verdicts say "no KVM" and the cache stays valid. (A
+// regular file would do for the verdicts, but libvirt's per-domain /dev namespace refuses to move
+// a file mount to /dev/kvm.)
 
 const LIBVIRTD_PID_FILE = '/run/libvirtd.pid';
 const VIRTLOGD_PID_FILE = '/run/virtlogd.pid';
 const KVM_DEVICE = '/dev/kvm';
-/** The empty, root-only file bind-mounted over /dev/kvm in the lab libvirtd's mount namespace. */
+/** The root-only character device (numbers 1:3, /dev/null's) bind-mounted over /dev/kvm for libvirtd. */
 export const KVM_STAND_IN = '/run/civic-lab-no-kvm';
 
 /**
@@ -42,6 +46,10 @@ export function libvirtdStartCommand(kvmDeviceExists: boolean): { readonly file:
   };
 }
 
+function makedev(major: number, minor: number): number {
+  return ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12);
+}
+
 /**
  * How a running libvirtd sees /dev/kvm: `hidden` (the lab's stand-in), `absent`, or `device`.
  *
@@ -50,7 +58,8 @@ export function libvirtdStartCommand(kvmDeviceExists: boolean): { readonly file:
 export async function libvirtdKvmView(pid: number): Promise<'hidden' | 'absent' | 'device'> {
   try {
     const seen = await stat(`/proc/${pid}/root${KVM_DEVICE}`);
-    return seen.isCharacterDevice() ? 'device' : 'hidden';
+    // The stand-in has /dev/null's numbers (1:3); KVM's misc device is 10:232.
+    return seen.isCharacterDevice() && seen.rdev !== makedev(1, 3) ? 'device' : 'hidden';
   } catch {
     return 'absent';
   }
@@ -70,7 +79,8 @@ export async function ensureLibvirtd(
 ): Promise<readonly LabProcess[]> {
   const started: LabProcess[] = [];
   if (!(await runningFromPidFile(VIRTLOGD_PID_FILE, 'virtlogd'))) {
-    await runCommand('virtlogd', ['-d']);
+    const virtlogd = withoutInheritedDescriptors('virtlogd', ['-d']);
+    await runCommand(virtlogd.file, virtlogd.args);
     const daemon = await describeProcess('virtlogd', await waitForPidFile(VIRTLOGD_PID_FILE, 'virtlogd'));
     started.push(daemon);
     await onStarted(daemon);
@@ -78,13 +88,14 @@ export async function ensureLibvirtd(
   const running = await runningFromPidFile(LIBVIRTD_PID_FILE, 'libvirtd');
   if (running === null) {
     const kvmExists = existsSync(KVM_DEVICE);
-    if (kvmExists) await writeFile(KVM_STAND_IN, '', { mode: 0o600 });
+    if (kvmExists) await makeKvmStandIn();
     const command = libvirtdStartCommand(kvmExists);
-    await runCommand(command.file, command.args);
+    const clean = withoutInheritedDescriptors(command.file, command.args);
+    await runCommand(clean.file, clean.args);
     const daemon = await describeProcess('libvirtd', await waitForPidFile(LIBVIRTD_PID_FILE, 'libvirtd'));
     started.push(daemon);
     await onStarted(daemon);
-    log(`started libvirtd (pid ${daemon.pid}, /dev/kvm ${await libvirtdKvmView(daemon.pid)} for it)`);
+    log(`libvirtd (pid ${daemon.pid}) sees /dev/kvm: ${await libvirtdKvmView(daemon.pid)}`);
   } else if ((await libvirtdKvmView(running)) === 'device') {
     log(
       `libvirtd (pid ${running}) was started elsewhere and sees /dev/kvm: if KVM cannot run guests here, ` +
@@ -124,6 +135,12 @@ export async function waitForLibvirtdReady(timeoutMs: number, log: (line: string
     },
   );
   log(`libvirtd answered after ${((answeredAt - startedAt) / 1000).toFixed(1)} s, QEMU capabilities ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+}
+
+/** Makes {@link KVM_STAND_IN} anew: a character device 1:3 that only root may open. */
+async function makeKvmStandIn(): Promise<void> {
+  await rm(KVM_STAND_IN, { force: true });
+  await runCommand('mknod', ['-m', '600', KVM_STAND_IN, 'c', '1', '3']);
 }
 
 /** The PID of the running daemon its PID file names, or null when none runs. */

@@ -7,6 +7,9 @@ import { virsh } from './virsh';
 import { guestCommandLine, LAB_MACHINE_TYPE, LAB_MEMORY_MIB, type LabVmSpec } from './vm-catalog';
 
 export { ensureLibvirtd } from './libvirt-daemon';
+
+/** XML namespace of the lab's mark in a domain's metadata: which lab folder's run defined it. */
+export const LAB_DOMAIN_METADATA_NS = 'https://civic-workbench.invalid/test/lab';
 export { LIBVIRT_URI, virsh } from './virsh';
 
 /** Paths a libvirt-run lab VM uses. */
@@ -27,6 +30,7 @@ export interface LibvirtVmLaunch {
 export function domainXml(launch: LibvirtVmLaunch): string {
   return `<domain type='qemu'>
   <name>${launch.spec.name}</name>
+  <metadata><civiclab:lab xmlns:civiclab='${LAB_DOMAIN_METADATA_NS}' run='${escapeXml(launch.runDir)}'/></metadata>
   <memory unit='MiB'>${LAB_MEMORY_MIB}</memory>
   <vcpu>1</vcpu>
   <os>
@@ -75,8 +79,8 @@ export function domainXml(launch: LibvirtVmLaunch): string {
  * On failure the domain is destroyed and undefined again: nothing stays defined pointing at lab
  * files that `down` removes.
  */
-export async function startLibvirtVm(launch: LibvirtVmLaunch): Promise<number> {
-  await claimDomainName(launch.spec.name);
+export async function startLibvirtVm(launch: LibvirtVmLaunch, log: (line: string) => void = () => undefined): Promise<number> {
+  await claimDomainName(launch.spec.name, launch.runDir, log);
   const xmlPath = join(launch.runDir, `${launch.spec.name}.xml`);
   await writeFile(xmlPath, domainXml(launch));
   try {
@@ -95,17 +99,31 @@ export async function startLibvirtVm(launch: LibvirtVmLaunch): Promise<number> {
 }
 
 /**
- * Makes the domain name free for this lab: a stopped leftover is undefined, a running one refused.
+ * Makes the domain name free for this lab: a stopped leftover is undefined, a running one refused,
+ * unless its metadata proves this lab folder's run dir defined it (an interrupted run of this lab).
  *
- * Domain names are machine-wide, so a running one belongs to another lab folder (a lab's own `up`
- * takes its old VMs down first). Call it before recording the domain, or `down` would destroy theirs.
+ * Domain names are machine-wide, so a running one without that mark belongs to another lab folder
+ * (a lab's own `up` takes its old VMs down first). Call it before recording the domain, or `down`
+ * would destroy theirs.
  */
-export async function claimDomainName(name: string): Promise<void> {
+export async function claimDomainName(name: string, runDir: string, log: (line: string) => void = () => undefined): Promise<void> {
   const state = await libvirtDomainState(name);
+  if (state === 'absent') return;
   if (state === 'running' || state === 'paused') {
-    throw new LabError(`libvirt domain ${name} already runs`, `run lab down in the lab folder that started it, or: virsh destroy ${name}`);
+    if (labRunOfDomainXml((await virsh(['dumpxml', name], true)).stdout) !== escapeXml(runDir)) {
+      throw new LabError(`libvirt domain ${name} already runs`, `run lab down in the lab folder that started it, or: virsh destroy ${name}`);
+    }
   }
   await removeLibvirtVm(name);
+  log(`removed leftover libvirt domain ${name} (${state}) of an earlier run`);
+}
+
+/** The lab run dir a domain's metadata names (XML-escaped as written), or null when it has no lab mark. */
+export function labRunOfDomainXml(xml: string): string | null {
+  // libvirt re-serialises metadata, so either quote style may come back.
+  const ns = LAB_DOMAIN_METADATA_NS.replace(/[.]/g, '\\.');
+  const match = new RegExp(`xmlns:civiclab=["']${ns}["']\\s+run=["']([^"']*)["']`).exec(xml);
+  return match?.[1] ?? null;
 }
 
 /** Waits until the guest agent answers `guest-ping` through libvirtd. */

@@ -75,6 +75,20 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
   });
 }
 
+// Closes every descriptor above stderr, then execs the program (same PID). Node leaves descriptors
+// it inherited open in its children: under `flock LOCK npm run lab -- up` the lock's descriptor
+// would live on in sshd, QEMU, virtlogd and libvirtd and hold the lock for as long as the lab runs.
+const CLOSE_INHERITED_AND_EXEC = 'import os, sys; os.closerange(3, 65536); os.execvp(sys.argv[1], sys.argv[1:])';
+
+/**
+ * The argument vector that runs `file` with no descriptor inherited beyond stdin, stdout and stderr.
+ *
+ * For daemons and other programs that outlive this process (python3 is there: the helper needs it).
+ */
+export function withoutInheritedDescriptors(file: string, args: readonly string[]): { readonly file: string; readonly args: readonly string[] } {
+  return { file: 'python3', args: ['-c', CLOSE_INHERITED_AND_EXEC, file, ...args] };
+}
+
 /**
  * Starts a long-running program detached from this process, output appended to a log file.
  *
@@ -83,7 +97,8 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
 export function spawnDaemon(file: string, args: readonly string[], logPath: string): number {
   const log = openSync(logPath, 'a');
   try {
-    const child = spawn(file, [...args], { detached: true, stdio: ['ignore', log, log] });
+    const clean = withoutInheritedDescriptors(file, args);
+    const child = spawn(clean.file, [...clean.args], { detached: true, stdio: ['ignore', log, log] });
     if (child.pid === undefined) {
       throw new LabError(`cannot start ${file}`, `see ${logPath}`);
     }
