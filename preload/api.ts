@@ -934,3 +934,82 @@ declare global {
     readonly workbench?: WorkbenchApi;
   }
 }
+
+/**
+ * Every request method of the contract, in contract order: the one written list of them.
+ *
+ * The preload bridge, the web adapter, the renderer's guard and main's IPC registration are built
+ * from it; the checks below fail to compile when it and `WorkbenchApi` disagree in either direction.
+ */
+export const workbenchRequestNames = [
+  'getAppInfo',
+  'listJobs',
+  'cancelJob',
+  'listRecentCaptures',
+  'getSampleCapturePath',
+  'pickCapturePath',
+  'pathForDroppedFile',
+  'openCapture',
+  'closeCapture',
+  'getProcesses',
+  'getFindings',
+  'getLaunchCapturePath',
+  'queryProcesses',
+  'getProcessDetail',
+  'getCaptureFacts',
+  'getSystemFacts',
+  'getSockets',
+  'getTriage',
+  'setTriage',
+  'compareCaptures',
+  'exportReport',
+  'readArtifact',
+  'listHosts',
+  'getHost',
+  'addHost',
+  'editHost',
+  'removeHost',
+  'testHost',
+  'connectHost',
+  'disconnectHost',
+  'listSessions',
+  'listVms',
+  'answerHostKey',
+  'answerSecret',
+  'startCapture',
+  'getCaptureOutcome',
+  'getWorkstationKey',
+  'setWorkstationKeyName',
+] as const satisfies readonly WorkbenchRequestName[];
+
+/** The request that never crosses a transport: each adapter resolves a dropped file itself. */
+export type LocalRequestName = 'pathForDroppedFile';
+
+/** A request method carried over a transport (Electron IPC or the web socket): all but `LocalRequestName`. */
+export type TransportRequestName = Exclude<WorkbenchRequestName, LocalRequestName>;
+
+/** The request methods a transport carries, in contract order. */
+export const transportRequestNames: readonly TransportRequestName[] = workbenchRequestNames.filter(
+  (name): name is TransportRequestName => name !== 'pathForDroppedFile',
+);
+
+/** Each event subscription of the contract and the event it carries (`onJobProgress` → `jobProgress`). */
+export const workbenchEventSubscriptions = {
+  onJobProgress: 'jobProgress',
+  onSessionState: 'sessionState',
+  onHostKeyPrompt: 'hostKeyPrompt',
+  onSecretPrompt: 'secretPrompt',
+  onHostNotice: 'hostNotice',
+} as const satisfies { readonly [K in WorkbenchEventName]: K extends `on${infer Event}` ? Uncapitalize<Event> : never };
+
+/** Every event's short name, in contract order. */
+export const workbenchEventNames: readonly (keyof WorkbenchEvents)[] = Object.values(workbenchEventSubscriptions);
+
+// Compile-time agreement of the lists above with the interfaces, both directions: each alias is
+// `never` only when nothing is missing and nothing is extra.
+type ListedRequestName = (typeof workbenchRequestNames)[number];
+type RequestListMismatch = Exclude<WorkbenchRequestName, ListedRequestName> | Exclude<ListedRequestName, WorkbenchRequestName>;
+type ListedEventName = (typeof workbenchEventSubscriptions)[WorkbenchEventName];
+type EventListMismatch = Exclude<keyof WorkbenchEvents, ListedEventName> | Exclude<ListedEventName, keyof WorkbenchEvents>;
+const methodListsAgree: [RequestListMismatch, EventListMismatch] extends [never, never] ? true : [RequestListMismatch, EventListMismatch] = true;
+void methodListsAgree;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { WorkbenchRequestName } from '../../preload/api';
+import type { Result, TransportRequestName, WorkbenchApi } from '../../preload/api';
 import type { WorkbenchServices } from '../services';
 import { listSessionStates } from './list-sessions';
 
@@ -9,15 +9,21 @@ import { listSessionStates } from './list-sessions';
  * Both adapters (Electron IPC and the web mode) dispatch through this table, so validation cannot
  * differ between them. Handlers hold no logic beyond picking the service.
  */
-interface RequestHandler<Schema extends z.ZodType> {
+interface RequestHandler<Schema extends z.ZodType, Value> {
   readonly args: Schema;
-  readonly call: (services: WorkbenchServices, args: z.infer<Schema>) => Promise<unknown>;
+  readonly call: (services: WorkbenchServices, args: z.infer<Schema>) => Promise<Value>;
 }
 
-function handler<Schema extends z.ZodType>(
+/** What request `K` resolves to on success, by the contract. */
+type ResultValue<K extends TransportRequestName> = Awaited<ReturnType<WorkbenchApi[K]>> extends Result<infer Value> ? Value : never;
+
+/** The handler of request `K`: a schema and a call whose value is the one the contract promises (`undefined` is sent as `null`). */
+type Handler<K extends TransportRequestName> = RequestHandler<z.ZodType, ResultValue<K> | (null extends ResultValue<K> ? void : never)>;
+
+function handler<Schema extends z.ZodType, Value>(
   args: Schema,
-  call: (services: WorkbenchServices, args: z.infer<Schema>) => Promise<unknown>,
-): RequestHandler<Schema> {
+  call: (services: WorkbenchServices, args: z.infer<Schema>) => Promise<Value>,
+): RequestHandler<Schema, Value> {
   return { args, call };
 }
 
@@ -84,14 +90,15 @@ const captureRequest = z.strictObject({
   caseDir: path.optional(),
 });
 
-/** Requests carried over a transport. `pathForDroppedFile` is absent: each adapter resolves files itself. */
-export type TransportRequestName = Exclude<WorkbenchRequestName, 'pathForDroppedFile'>;
+/** Requests carried over a transport (from the contract). `pathForDroppedFile` is absent: each adapter resolves files itself. */
+export type { TransportRequestName };
 
-/** The request table. */
-export const requestHandlers = {
+/** The request table: exactly one handler per transport request of the contract, or it fails to compile. */
+export const requestHandlers: { readonly [K in TransportRequestName]: Handler<K> } = {
   getAppInfo: handler(noArgs, (services) => services.app.info()),
   listJobs: handler(noArgs, async (services) => services.jobs.list()),
-  cancelJob: handler(z.strictObject({ jobId: z.uuid() }), async (services, args) => services.jobs.cancel(args.jobId)),
+  // The contract answers null; whether a job was still running to cancel is not the caller's concern.
+  cancelJob: handler(z.strictObject({ jobId: z.uuid() }), async (services, args) => void services.jobs.cancel(args.jobId)),
   listRecentCaptures: handler(noArgs, (services) => services.recent.list()),
   getSampleCapturePath: handler(noArgs, (services) => services.app.sampleCapturePath()),
   pickCapturePath: handler(noArgs, (services) => services.app.pickCapturePath()),
@@ -137,7 +144,7 @@ export const requestHandlers = {
   getCaptureOutcome: handler(z.strictObject({ jobId: z.uuid() }), (services, args) => services.capture.outcome(args.jobId)),
   getWorkstationKey: handler(noArgs, (services) => services.workstationKey.info()),
   setWorkstationKeyName: handler(z.strictObject({ name: z.string().max(128).nullable() }), (services, args) => services.workstationKey.setName(args.name)),
-} as const satisfies Record<TransportRequestName, RequestHandler<z.ZodType>>;
+};
 
 /** The names of every request a transport carries. */
 export const transportRequestNames = Object.keys(requestHandlers) as TransportRequestName[];

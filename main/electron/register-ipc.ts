@@ -1,11 +1,9 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import type { Result } from '../../preload/api';
+import { type Result, transportRequestNames } from '../../preload/api';
 import { eventChannel, requestChannel } from '../../preload/channels';
 import { dispatchRequest } from '../contract/dispatch';
-import { transportRequestNames } from '../contract/request-handlers';
 import { workbenchError } from '../errors';
 import type { WorkbenchServices } from '../services';
-
 
 /** What identifies our window's main frame. */
 export interface TrustedFrame {

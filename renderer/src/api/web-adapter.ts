@@ -1,11 +1,14 @@
-import type {
-  Result,
-  Unsubscribe,
-  WorkbenchApi,
-  WorkbenchEvents,
+import {
+  type Result,
+  type Unsubscribe,
+  type WorkbenchApi,
+  type WorkbenchEventName,
+  workbenchEventNames,
+  type WorkbenchEvents,
+  workbenchEventSubscriptions,
 } from '../../../preload/api';
 import { connectionLostResult } from './connection-lost';
-import type { WebSocketRequestName } from './method-names';
+import { type WebSocketRequestName, webSocketRequestNames } from './method-names';
 
 /** The part of a browser `WebSocket` the adapter uses, so tests can hand in a fake. */
 export interface SocketLike {
@@ -71,12 +74,9 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
   const queue: { readonly id: number; readonly text: string }[] = [];
   const sent = new Set<number>();
   const pending = new Map<number, (result: Result<unknown>) => void>();
-  const listeners: { [E in keyof WorkbenchEvents]: Set<(payload: WorkbenchEvents[E]) => void> } = {
-    jobProgress: new Set(),
-    sessionState: new Set(),
-    hostKeyPrompt: new Set(),
-    secretPrompt: new Set(),
-    hostNotice: new Set(),
+  // One set per event of the contract; `fromEntries` cannot carry each set's payload type.
+  const listeners = Object.fromEntries(workbenchEventNames.map((event) => [event, new Set()])) as {
+    [E in keyof WorkbenchEvents]: Set<(payload: WorkbenchEvents[E]) => void>;
   };
   const lostListeners = new Set<() => void>();
   const reconnectedListeners = new Set<() => void>();
@@ -176,50 +176,30 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
     }
   }
 
+  /** One named function per socket request of the contract, built from its method list. */
+  function requestFunctions(): Pick<WorkbenchApi, WebSocketRequestName> {
+    const functions: Record<string, (args?: unknown) => Promise<unknown>> = {};
+    for (const method of webSocketRequestNames) {
+      functions[method] = (args?: unknown) => request(method, (args ?? null) as ArgsOf<typeof method>);
+    }
+    // Each function forwards its own method's argument and resolves to what the server answers for it.
+    return functions as unknown as Pick<WorkbenchApi, WebSocketRequestName>;
+  }
+
+  /** One subscription function per event of the contract. */
+  function eventSubscriptions(): Pick<WorkbenchApi, WorkbenchEventName> {
+    const functions: Record<string, (listener: (payload: unknown) => void) => Unsubscribe> = {};
+    for (const [subscription, event] of Object.entries(workbenchEventSubscriptions)) {
+      functions[subscription] = (listener) => subscribe(event, listener);
+    }
+    // Each subscription hands its listener the payload of its own event.
+    return functions as unknown as Pick<WorkbenchApi, WorkbenchEventName>;
+  }
+
   const api: WorkbenchApi = {
-    getAppInfo: () => request('getAppInfo', null),
-    listJobs: () => request('listJobs', null),
-    cancelJob: (args) => request('cancelJob', args),
-    listRecentCaptures: () => request('listRecentCaptures', null),
-    getSampleCapturePath: () => request('getSampleCapturePath', null),
-    pickCapturePath: () => request('pickCapturePath', null),
+    ...requestFunctions(),
     pathForDroppedFile: (file) => uploadDroppedFile(file),
-    openCapture: (args) => request('openCapture', args),
-    closeCapture: (args) => request('closeCapture', args),
-    getProcesses: (args) => request('getProcesses', args),
-    getFindings: (args) => request('getFindings', args),
-    getLaunchCapturePath: () => request('getLaunchCapturePath', null),
-    queryProcesses: (args) => request('queryProcesses', args),
-    getProcessDetail: (args) => request('getProcessDetail', args),
-    getCaptureFacts: (args) => request('getCaptureFacts', args),
-    getSystemFacts: (args) => request('getSystemFacts', args),
-    getSockets: (args) => request('getSockets', args),
-    getTriage: (args) => request('getTriage', args),
-    setTriage: (args) => request('setTriage', args),
-    compareCaptures: (args) => request('compareCaptures', args),
-    exportReport: (args) => request('exportReport', args),
-    readArtifact: (args) => request('readArtifact', args),
-    listHosts: () => request('listHosts', null),
-    getHost: (args) => request('getHost', args),
-    addHost: (args) => request('addHost', args),
-    editHost: (args) => request('editHost', args),
-    removeHost: (args) => request('removeHost', args),
-    testHost: (args) => request('testHost', args),
-    connectHost: (args) => request('connectHost', args),
-    disconnectHost: (args) => request('disconnectHost', args),
-    listSessions: () => request('listSessions', null),
-    listVms: (args) => request('listVms', args),
-    answerHostKey: (args) => request('answerHostKey', args),
-    answerSecret: (args) => request('answerSecret', args),
-    startCapture: (args) => request('startCapture', args),
-    getCaptureOutcome: (args) => request('getCaptureOutcome', args),
-    getWorkstationKey: () => request('getWorkstationKey', null),
-    setWorkstationKeyName: (args) => request('setWorkstationKeyName', args),
-    onJobProgress: (listener) => subscribe('jobProgress', listener),
-    onSessionState: (listener) => subscribe('sessionState', listener),
-    onHostKeyPrompt: (listener) => subscribe('hostKeyPrompt', listener),
-    onSecretPrompt: (listener) => subscribe('secretPrompt', listener),
-    onHostNotice: (listener) => subscribe('hostNotice', listener),
+    ...eventSubscriptions(),
   };
 
   return {
@@ -235,7 +215,7 @@ export function createWebAdapter(options: WebAdapterOptions = {}): WebAdapter {
   };
 }
 
-const eventNames: ReadonlySet<string> = new Set<keyof WorkbenchEvents>(['jobProgress', 'sessionState', 'hostKeyPrompt', 'secretPrompt', 'hostNotice']);
+const eventNames: ReadonlySet<string> = new Set<keyof WorkbenchEvents>(workbenchEventNames);
 
 function isEventName(name: unknown): name is keyof WorkbenchEvents {
   return typeof name === 'string' && eventNames.has(name);
