@@ -35,7 +35,7 @@ def parse_twin_args(args):
 
 
 def clone_launch(clone_id, args, clone_argv):
-    """(argv, preexec) for the clone QEMU: lower priority always; a systemd scope for a twin where usable."""
+    """(argv, preexec, in_scope) for the clone QEMU: lower priority always; a systemd scope for a twin where usable."""
     from .clone_priority import lower_priority
     from .twin_lease import scope_argv, systemd_status
     if args.get("leaseSeconds") and systemd_status()["usable"]:
