@@ -1,7 +1,8 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkToolkitPrerequisites, installCommand, type PrerequisiteCheck } from '../../resources/toolkit/toolkit-prerequisites';
-import { ToolkitError } from '../../resources/toolkit/toolkit-error';
+import { collectorSourceIn } from '../toolkit/compile-collector';
+import { checkToolkitPrerequisites, installCommand, type PrerequisiteCheck } from '../toolkit/toolkit-prerequisites';
+import { ToolkitError } from '../toolkit/toolkit-error';
 import { WorkbenchFailure } from '../errors';
 import { createLogger } from '../logging/logger';
 import type { LocalToolkit } from './host-toolkit';
@@ -36,19 +37,19 @@ export async function findCachedToolkit(cacheRoot: string): Promise<LocalToolkit
   return found[0]?.toolkit ?? null;
 }
 
-/** What {@link buildLocalToolkit} needs from the toolkit's build code (`resources/toolkit/`); tests give fakes. */
+/** What {@link buildLocalToolkit} needs from the toolkit's build code (`main/toolkit/`); tests give fakes. */
 export interface ToolkitBuilder {
   /** Whether this machine has what the build reads (fast; no build). */
   checkPrerequisites(): Promise<PrerequisiteCheck>;
   /** The cached toolkit for the current packages and sources, built first when missing. */
-  build(options: { readonly cacheRoot: string; readonly sourceDir: string; readonly onBuilding: () => void; readonly log: (line: string) => void }): Promise<{ readonly dir: string; readonly key: string }>;
+  build(options: { readonly cacheRoot: string; readonly collectorSource: string; readonly onBuilding: () => void; readonly log: (line: string) => void }): Promise<{ readonly dir: string; readonly key: string }>;
 }
 
 /** Options of {@link buildLocalToolkit}. */
 export interface LocalToolkitOptions {
   /** Called when no toolkit is cached for this machine's packages and sources and one is built now (first use). */
   readonly onBuilding?: () => void;
-  /** Default: the build code in `resources/toolkit/`, loaded on first use. */
+  /** Default: the build code in `main/toolkit/`, loaded on first use. */
   readonly builder?: ToolkitBuilder;
   /** Default: env CIVIC_TOOLKIT_CACHE_DIR, else `.cache/toolkit` beside `resourcesDir`. */
   readonly cacheRoot?: string;
@@ -58,18 +59,18 @@ export interface LocalToolkitOptions {
 export const buildingToolkitStep = 'Building the in-guest toolkit (first use)';
 
 /**
- * Loads the build code, or returns null where it cannot run (a bundled app shipped without the toolkit's
- * sources). Lazily: only captures that reach into a guest need it.
+ * Loads the build code, or returns null where it cannot run (an install shipped without the collector's
+ * C source, which the build compiles). Lazily: only captures that reach into a guest need it.
  */
-async function loadBuilder(sourceDir: string): Promise<ToolkitBuilder | null> {
+async function loadBuilder(collectorSource: string): Promise<ToolkitBuilder | null> {
   try {
-    await stat(join(sourceDir, 'build-toolkit.ts'));
-    const { buildToolkit } = await import('../../resources/toolkit/build-toolkit');
-    return { checkPrerequisites: () => checkToolkitPrerequisites(), build: (options) => buildToolkit(options) };
+    await stat(collectorSource);
   } catch (error) {
-    log.info(`toolkit build code unavailable in ${sourceDir} (${error instanceof Error ? error.message : String(error)})`);
+    log.info(`toolkit collector source unavailable at ${collectorSource} (${error instanceof Error ? error.message : String(error)})`);
     return null;
   }
+  const { buildToolkit } = await import('../toolkit/build-toolkit');
+  return { checkPrerequisites: () => checkToolkitPrerequisites(), build: (options) => buildToolkit(options) };
 }
 
 /** The message of a failed prerequisite check, and its hint naming what to install. */
@@ -91,20 +92,20 @@ export function prerequisiteFailure(check: Exclude<PrerequisiteCheck, { ok: true
  *
  * First checks what the build needs, so a capture can stop before it touches a host and say which
  * Debian packages to install; then builds on first use, calling `onBuilding` so the job can say so.
- * Where the build cannot run (no build code, or a prerequisite missing), the newest toolkit already in
+ * Where the build cannot run (no collector source, or a prerequisite missing), the newest toolkit already in
  * the cache is used when there is one.
  */
 export async function buildLocalToolkit(resourcesDir: string, options: LocalToolkitOptions = {}): Promise<LocalToolkit> {
   const cacheRoot = options.cacheRoot ?? process.env['CIVIC_TOOLKIT_CACHE_DIR'] ?? join(resourcesDir, '..', '.cache', 'toolkit');
-  const sourceDir = join(resourcesDir, 'toolkit');
-  const builder = options.builder ?? (await loadBuilder(sourceDir));
+  const collectorSource = collectorSourceIn(resourcesDir);
+  const builder = options.builder ?? (await loadBuilder(collectorSource));
   if (builder === null) {
     const cached = await findCachedToolkit(cacheRoot);
     if (cached !== null) {
-      log.info(`toolkit build code not shipped here; using cached ${cached.key}`);
+      log.info(`toolkit collector source not shipped here; using cached ${cached.key}`);
       return cached;
     }
-    throw new WorkbenchFailure('TOOLKIT_NOT_BUILT', `The in-guest toolkit is not built on this machine, and this install cannot build it (no ${sourceDir}).`, { subject: cacheRoot });
+    throw new WorkbenchFailure('TOOLKIT_NOT_BUILT', `The in-guest toolkit is not built on this machine, and this install cannot build it (no ${collectorSource}).`, { subject: cacheRoot });
   }
   const check = await builder.checkPrerequisites();
   if (!check.ok) {
@@ -116,7 +117,7 @@ export async function buildLocalToolkit(resourcesDir: string, options: LocalTool
     throw prerequisiteFailure(check);
   }
   try {
-    const build = await builder.build({ cacheRoot, sourceDir, onBuilding: () => options.onBuilding?.(), log: (line) => log.info(line) });
+    const build = await builder.build({ cacheRoot, collectorSource, onBuilding: () => options.onBuilding?.(), log: (line) => log.info(line) });
     return toolkitIn(build.dir, build.key);
   } catch (error) {
     const detail = error instanceof ToolkitError ? `${error.message}${error.hint ? `: ${error.hint}` : ''}` : error instanceof Error ? error.message : String(error);

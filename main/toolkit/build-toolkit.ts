@@ -1,12 +1,15 @@
 /**
- * Assembles the in-guest toolkit into `.cache/toolkit/<key>/` (run: `npx tsx resources/toolkit/build-toolkit.ts`).
+ * Assembles the in-guest toolkit into `.cache/toolkit/<key>/` (run: `npm run toolkit`, which is
+ * `tsx main/toolkit/build-toolkit.ts`; the app calls {@link buildToolkit} on first use).
  *
- * The key is a SHA-256 over the Debian package versions every file comes from and the toolkit's sources, so a
- * package upgrade or a source change builds a new toolkit and an unchanged machine reuses the cached one.
+ * The key is a SHA-256 over the Debian package versions every file comes from, {@link TOOLKIT_RECIPE_VERSION},
+ * the collector's C source and the toolkit plan's layout, so a package upgrade or a recipe change builds a new
+ * toolkit and an unchanged machine reuses the cached one. It reads no TypeScript source at run time, which a
+ * bundled app does not have.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, cp, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COLLECTOR_SOURCE, compileCollector } from './compile-collector';
 import { runHostCommand } from './host-command';
@@ -16,19 +19,25 @@ import { toolkitManifestSchema, type ToolkitFile, type ToolkitManifest } from '.
 import { ToolkitError } from './toolkit-error';
 import { checkToolkitPrerequisites, describeMissing, installCommand } from './toolkit-prerequisites';
 
-const TOOLKIT_SOURCE_DIR = dirname(fileURLToPath(import.meta.url));
+const MODULE_PATH = fileURLToPath(import.meta.url);
 
 /** The toolkit's default cache folder: env CIVIC_TOOLKIT_CACHE_DIR, else `.cache/toolkit/` in the repository. */
-export const DEFAULT_TOOLKIT_CACHE = resolve(process.env.CIVIC_TOOLKIT_CACHE_DIR ?? join(TOOLKIT_SOURCE_DIR, '..', '..', '.cache', 'toolkit'));
+export const DEFAULT_TOOLKIT_CACHE = resolve(process.env.CIVIC_TOOLKIT_CACHE_DIR ?? join(dirname(MODULE_PATH), '..', '..', '.cache', 'toolkit'));
+
+/**
+ * The version of how a toolkit is assembled, part of the cache key. Bump it with any change to what the
+ * build puts into the toolkit or how (this file, compile-collector.ts, toolkit-layout.ts, toolkit-manifest.ts:
+ * programs, libraries, flags, stubs, the manifest's shape); otherwise machines keep using a toolkit built by
+ * the old recipe. The key cannot hash these sources itself: a bundled app has no `.ts` files to read.
+ * `test/unit/main/toolkit/toolkit-recipe-version.test.ts` fails when they change without a look at this.
+ */
+export const TOOLKIT_RECIPE_VERSION = 1;
 
 /** Host programs copied into the toolkit with their loader and libraries. */
 const DYNAMIC_PROGRAMS = ['/usr/bin/gdb', '/usr/bin/strace'] as const;
 
 /** Packages whose files are copied as they are; the libraries' own packages are added from `dpkg -S`. */
 const BASE_PACKAGES = ['busybox-static', 'gdb', 'strace', 'libc6', 'libc6-dev', 'gcc-12'] as const;
-
-/** Sources whose content is part of the key. */
-const SOURCE_FILES = ['build-toolkit.ts', 'compile-collector.ts', 'toolkit-layout.ts', 'toolkit-manifest.ts'] as const;
 
 /**
  * ICU's data library is 30 MB that gdb never reads: it is only reached through source-highlight's regexes,
@@ -57,10 +66,10 @@ export interface BuildToolkitOptions {
   readonly cacheRoot?: string;
   readonly log?: (line: string) => void;
   /**
-   * The folder holding these sources (`resources/toolkit`); default: this module's own folder, which is
-   * wrong once the app's build has bundled this module elsewhere.
+   * The collector's C source (`<resources>/toolkit/collector/civic-collect.c`, see `collectorSourceIn`);
+   * default: the one in this checkout, which a bundled app does not have at that path.
    */
-  readonly sourceDir?: string;
+  readonly collectorSource?: string;
   /** Called once, before a toolkit is assembled, when the cache has none for the current key. */
   readonly onBuilding?: (key: string) => void;
 }
@@ -71,8 +80,8 @@ export async function buildToolkit(options: BuildToolkitOptions = {}): Promise<T
   const log = options.log ?? (() => undefined);
   const libraries = await listLibraries();
   const packages = await readPackageVersions(libraries);
-  const sourceDir = options.sourceDir ?? TOOLKIT_SOURCE_DIR;
-  const key = await computeKey(packages, sourceDir);
+  const collectorSource = options.collectorSource ?? COLLECTOR_SOURCE;
+  const key = await computeToolkitKey(packages, collectorSource);
   const dir = join(cacheRoot, key);
   const cached = await readCached(dir);
   if (cached) return cached;
@@ -82,7 +91,7 @@ export async function buildToolkit(options: BuildToolkitOptions = {}): Promise<T
   await mkdir(cacheRoot, { recursive: true });
   const work = join(cacheRoot, `.build-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    await assemble(work, key, packages, libraries, sourceDir);
+    await assemble(work, key, packages, libraries, collectorSource);
     try {
       await rename(work, dir);
     } catch (error) {
@@ -166,22 +175,23 @@ async function readPackageVersions(libraries: readonly string[]): Promise<readon
     });
 }
 
-/** The collector's C source under a toolkit source folder. */
-function collectorSourceIn(sourceDir: string): string {
-  return sourceDir === TOOLKIT_SOURCE_DIR ? COLLECTOR_SOURCE : join(sourceDir, 'collector', 'civic-collect.c');
-}
-
-async function computeKey(packages: readonly { name: string; version: string }[], sourceDir: string): Promise<string> {
+/**
+ * The cache key of a toolkit built from these packages and this collector source.
+ *
+ * Exported for its tests: a changed input must give a new key.
+ */
+export async function computeToolkitKey(packages: readonly { name: string; version: string }[], collectorSource: string): Promise<string> {
   const hash = createHash('sha256');
+  hash.update(`recipe ${TOOLKIT_RECIPE_VERSION}\n`);
   for (const entry of packages) hash.update(`package ${entry.name} ${entry.version}\n`);
-  for (const name of SOURCE_FILES) hash.update(`source ${name}\n`).update(await readFile(join(sourceDir, name)));
-  hash.update('source collector\n').update(await readFile(collectorSourceIn(sourceDir)));
-  // The layout lives in the toolkit plan (the helper's JSON), not in toolkit-layout.ts: a moved path is a new toolkit.
+  hash.update('source collector\n').update(await readFile(collectorSource));
+  // Of the toolkit plan (the helper's JSON) only the layout shapes what is built: a moved path is a new
+  // toolkit, while a changed diagnostic argv or script runs the same files and needs no rebuild or re-upload.
   hash.update('toolkit plan layout\n').update(JSON.stringify(TOOLKIT_PLAN.layout));
   return hash.digest('hex').slice(0, 20);
 }
 
-async function assemble(work: string, key: string, packages: readonly { name: string; version: string }[], libraries: readonly string[], sourceDir: string): Promise<void> {
+async function assemble(work: string, key: string, packages: readonly { name: string; version: string }[], libraries: readonly string[], collectorSource: string): Promise<void> {
   const tree = join(work, 'tree');
   const bin = join(tree, 'bin');
   const lib = join(tree, 'lib');
@@ -190,7 +200,7 @@ async function assemble(work: string, key: string, packages: readonly { name: st
   await mkdir(join(tree, 'out'), { recursive: true });
 
   await copyFile('/bin/busybox', join(bin, 'busybox'));
-  await compileCollector(join(bin, 'civic-collect'), collectorSourceIn(sourceDir));
+  await compileCollector(join(bin, 'civic-collect'), collectorSource);
   for (const program of DYNAMIC_PROGRAMS) await copyFile(program, join(bin, program.split('/').pop() ?? program));
   for (const library of libraries) {
     const name = library.split('/').pop() ?? library;
@@ -295,7 +305,9 @@ async function main(): Promise<void> {
   console.log(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+// Run as a script only: once bundled into the app, this module shares its file with other code, so a
+// file that is not named build-toolkit.* never starts the build.
+if (process.argv[1] && basename(MODULE_PATH).startsWith('build-toolkit.') && resolve(process.argv[1]) === MODULE_PATH) {
   main().catch((error: unknown) => {
     console.error(error instanceof ToolkitError && error.hint ? `${error.message}\n${error.hint}` : error);
     process.exitCode = 1;

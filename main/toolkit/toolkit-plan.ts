@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import planDocument from '../helper/civic_helper/toolkit_plan.json';
+import planDocument from '../../resources/helper/civic_helper/toolkit_plan.json';
 
 // The plan lives in the helper's folder because that folder is what reaches the KVM host, file by file and
 // checked by hash; the app's build bundles the same file here. See docs/toolkit.md.

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { JsonLineSocket, ReplyTimeoutError, type JsonObject } from './json-line-socket';
-import { guestRun, type GuestRun } from '../../resources/toolkit/guest-agent';
+import { guestRun, type GuestRun } from '../../main/toolkit/guest-agent';
 import { LabError } from './lab-error';
 
 /** An error reply from qemu-ga. */

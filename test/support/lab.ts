@@ -5,7 +5,7 @@ import { resolveLabPaths } from '../lab/lab-paths';
 import { readState } from '../lab/lab-state';
 import { libvirtAgentCommand } from '../lab/libvirt-vm';
 import { execResult, guestShell, type GuestExecResult } from '../lab/qga-client';
-import { guestRun } from '../../resources/toolkit/guest-agent';
+import { guestRun } from '../../main/toolkit/guest-agent';
 import type { LabVmName } from '../lab/vm-catalog';
 
 export { labAcquire, labDown, labRelease, labStatus, labUp, vmState };

@@ -1,10 +1,10 @@
-import { buildToolkit, type ToolkitBuild } from '../../resources/toolkit/build-toolkit';
-import type { GuestAgent } from '../../resources/toolkit/guest-agent';
+import { buildToolkit, type ToolkitBuild } from '../../main/toolkit/build-toolkit';
+import type { GuestAgent } from '../../main/toolkit/guest-agent';
 import { QgaClient } from '../lab/qga-client';
 
 export { buildToolkit, type ToolkitBuild };
-export { injectToolkit, removeToolkit, runCollector, type InjectedToolkit } from '../../resources/toolkit/inject-toolkit';
-export { guestReadFile, guestRun, guestRunChecked, guestWriteFile, type GuestAgent, type GuestRun } from '../../resources/toolkit/guest-agent';
+export { injectToolkit, removeToolkit, runCollector, type InjectedToolkit } from '../../main/toolkit/inject-toolkit';
+export { guestReadFile, guestRun, guestRunChecked, guestWriteFile, type GuestAgent, type GuestRun } from '../../main/toolkit/guest-agent';
 
 let cached: Promise<ToolkitBuild> | null = null;
 

@@ -14,8 +14,8 @@ import {
   type StoredProcess,
   type SystemDocument,
 } from '../../../main/bundle/bundle-schema';
-import { backtraceArgv, coreDumpArgv, kernelStacksArgv, outputPath, syscallSummaryArgv } from '../../../resources/toolkit/diagnostic-commands';
-import { GUEST_BUSYBOX } from '../../../resources/toolkit/toolkit-layout';
+import { backtraceArgv, coreDumpArgv, kernelStacksArgv, outputPath, syscallSummaryArgv } from '../../../main/toolkit/diagnostic-commands';
+import { GUEST_BUSYBOX } from '../../../main/toolkit/toolkit-layout';
 import { labVm, readLabInfo, type LabVmInfo } from '../../support/lab';
 import {
   guestReadFile,

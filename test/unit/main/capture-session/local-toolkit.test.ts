@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildLocalToolkit, findCachedToolkit, type ToolkitBuilder } from '../../../../main/capture-session/local-toolkit';
 import { WorkbenchFailure } from '../../../../main/errors';
-import { ToolkitError } from '../../../../resources/toolkit/toolkit-error';
+import { ToolkitError } from '../../../../main/toolkit/toolkit-error';
 
 let root: string;
 beforeEach(async () => {
@@ -48,7 +48,7 @@ describe('buildLocalToolkit', () => {
   const key = 'f'.repeat(20);
   /** A builder that "builds" into the cache folder, and records what it was asked. */
   function fakeBuilder(options: { missing?: string[]; alreadyBuilt?: boolean; fails?: boolean } = {}) {
-    const calls = { checks: 0, builds: 0, sourceDir: '' };
+    const calls = { checks: 0, builds: 0, collectorSource: '' };
     const builder: ToolkitBuilder = {
       checkPrerequisites: async () => {
         calls.checks += 1;
@@ -58,7 +58,7 @@ describe('buildLocalToolkit', () => {
       },
       build: async (build) => {
         calls.builds += 1;
-        calls.sourceDir = build.sourceDir;
+        calls.collectorSource = build.collectorSource;
         if (options.fails) throw new ToolkitError('gcc -static failed with exit code 1', 'cannot find -lc');
         if (!options.alreadyBuilt) build.onBuilding();
         await cached(key);
@@ -73,7 +73,7 @@ describe('buildLocalToolkit', () => {
     const building: string[] = [];
     const toolkit = await buildLocalToolkit('/opt/civic/resources', { builder, cacheRoot: root, onBuilding: () => building.push('building') });
     expect(building).toEqual(['building']);
-    expect(calls).toEqual({ checks: 1, builds: 1, sourceDir: '/opt/civic/resources/toolkit' });
+    expect(calls).toEqual({ checks: 1, builds: 1, collectorSource: '/opt/civic/resources/toolkit/collector/civic-collect.c' });
     expect(toolkit).toEqual({
       key,
       busyboxPath: join(root, key, 'tree', 'bin', 'busybox'),
@@ -112,7 +112,7 @@ describe('buildLocalToolkit', () => {
     await expect(buildLocalToolkit('/opt/civic/resources', { builder, cacheRoot: root })).rejects.toMatchObject({ code: 'TOOLKIT_BUILD_FAILED' });
   });
 
-  it('without the build code (a bundle shipped without it) uses the cache, else says TOOLKIT_NOT_BUILT', async () => {
+  it('without the collector source (an install shipped without it) uses the cache, else says TOOLKIT_NOT_BUILT', async () => {
     const resourcesDir = join(root, 'resources-without-toolkit');
     await expect(buildLocalToolkit(resourcesDir, { cacheRoot: join(root, 'cache') })).rejects.toMatchObject({ code: 'TOOLKIT_NOT_BUILT' });
     await cached('b'.repeat(20));

@@ -17,7 +17,7 @@ import {
 } from '../../../../main/bundle/bundle-schema';
 import { openBundle } from '../../../../main/bundle/bundle-reader';
 import { createBundleWriter } from '../../../../main/bundle/bundle-writer';
-import { compileCollector } from '../../../../resources/toolkit/compile-collector';
+import { compileCollector } from '../../../../main/toolkit/compile-collector';
 import { link, procNetAddress, procNetLine, put, statLine, utmpRecord } from './proc-fixture';
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backtraceArgv, coreDumpArgv, kernelStacksArgv, outputPath, syscallSummaryArgv } from '../../../../resources/toolkit/diagnostic-commands';
+import { backtraceArgv, coreDumpArgv, kernelStacksArgv, outputPath, syscallSummaryArgv } from '../../../../main/toolkit/diagnostic-commands';
 
 const LOADER = ['/run/civic/lib/ld-linux-x86-64.so.2', '--library-path', '/run/civic/lib'];
 

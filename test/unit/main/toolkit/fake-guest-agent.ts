@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { GuestAgent } from '../../../../resources/toolkit/guest-agent';
-import { MOUNT_SCRIPT_NAME, REMOVE_SCRIPT_NAME } from '../../../../resources/toolkit/injection-plan';
+import type { GuestAgent } from '../../../../main/toolkit/guest-agent';
+import { MOUNT_SCRIPT_NAME, REMOVE_SCRIPT_NAME } from '../../../../main/toolkit/injection-plan';
 
 /** What a fake guest program returns. */
 export interface FakeExit {

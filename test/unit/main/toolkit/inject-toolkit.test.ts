@@ -3,10 +3,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ToolkitBuild } from '../../../../resources/toolkit/build-toolkit';
-import { GUEST_FILE_CHUNK_BYTES } from '../../../../resources/toolkit/guest-agent';
-import { injectToolkit, removeToolkit, runCollector } from '../../../../resources/toolkit/inject-toolkit';
-import { GUEST_BUSYBOX, GUEST_COLLECTOR } from '../../../../resources/toolkit/toolkit-layout';
+import type { ToolkitBuild } from '../../../../main/toolkit/build-toolkit';
+import { GUEST_FILE_CHUNK_BYTES } from '../../../../main/toolkit/guest-agent';
+import { injectToolkit, removeToolkit, runCollector } from '../../../../main/toolkit/inject-toolkit';
+import { GUEST_BUSYBOX, GUEST_COLLECTOR } from '../../../../main/toolkit/toolkit-layout';
 import { FakeGuest, fakeBusybox, sha256 } from './fake-guest-agent';
 
 const BUSYBOX = Buffer.from('#!fake busybox\n');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapPathFor, GUEST_CHMOD, injectionSteps, removalSteps, unconfirmedFiles } from '../../../../resources/toolkit/injection-plan';
-import type { ToolkitManifest } from '../../../../resources/toolkit/toolkit-manifest';
+import { bootstrapPathFor, GUEST_CHMOD, injectionSteps, removalSteps, unconfirmedFiles } from '../../../../main/toolkit/injection-plan';
+import type { ToolkitManifest } from '../../../../main/toolkit/toolkit-manifest';
 
 const HASH_A = 'a'.repeat(64);
 const HASH_B = 'b'.repeat(64);

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadHelperBundle } from '../../../../main/ssh/helper-deploy';
-import { parseToolkitPlan, TOOLKIT_PLAN, type ToolkitPlanDocument } from '../../../../resources/toolkit/toolkit-plan';
+import { parseToolkitPlan, TOOLKIT_PLAN, type ToolkitPlanDocument } from '../../../../main/toolkit/toolkit-plan';
 import { dumpAppPlan, type AppPlanDump, type DumpedStep, type PlanDumpInputs } from './toolkit-plan-dump';
 
 // The app and the helper read one toolkit plan (resources/helper/civic_helper/toolkit_plan.json). This test

@@ -1,8 +1,8 @@
-import { backtraceArgv, collectorArgv, coreDumpArgv, kernelStacksArgv, syscallSummaryArgv, type CollectorDocument } from '../../../../resources/toolkit/diagnostic-commands';
-import { injectionSteps, removalSteps, type ToolkitStep } from '../../../../resources/toolkit/injection-plan';
-import { GUEST_OUTPUT_DIR } from '../../../../resources/toolkit/toolkit-layout';
-import type { ToolkitManifest } from '../../../../resources/toolkit/toolkit-manifest';
-import { TOOLKIT_PLAN, type FilledStep } from '../../../../resources/toolkit/toolkit-plan';
+import { backtraceArgv, collectorArgv, coreDumpArgv, kernelStacksArgv, syscallSummaryArgv, type CollectorDocument } from '../../../../main/toolkit/diagnostic-commands';
+import { injectionSteps, removalSteps, type ToolkitStep } from '../../../../main/toolkit/injection-plan';
+import { GUEST_OUTPUT_DIR } from '../../../../main/toolkit/toolkit-layout';
+import type { ToolkitManifest } from '../../../../main/toolkit/toolkit-manifest';
+import { TOOLKIT_PLAN, type FilledStep } from '../../../../main/toolkit/toolkit-plan';
 
 /** The inputs the agreement tests give both sides (`inputs` of resources/helper/tests/toolkit_plan_expected.json). */
 export interface PlanDumpInputs {

@@ -6,7 +6,7 @@ import {
   hostProbe,
   installCommand,
   type PrerequisiteProbe,
-} from '../../../../resources/toolkit/toolkit-prerequisites';
+} from '../../../../main/toolkit/toolkit-prerequisites';
 
 const everyPackage = TOOLKIT_PREREQUISITES.map((item) => item.package);
 const everyProgram = TOOLKIT_PREREQUISITES.flatMap((item) => (item.program === undefined ? [] : [item.program]));
