@@ -34,6 +34,13 @@ export const LAYERS = [
 /** Folders whose code must stay out of main/ and the renderer (data and scripts, not modules). */
 export const RESOURCE_PREFIX = 'resources/';
 
+/**
+ * Data files main/ may import from resources/: JSON the app bundles at build time, such as the toolkit plan
+ * the helper ships (`resources/helper/civic_helper/toolkit_plan.json`), which must stay one file beside the
+ * helper that reads it. Code never: TypeScript the app runs lives in main/.
+ */
+const DATA_FILE = /\.json$/;
+
 /** The room of a repository-relative path, with the folder that makes it its own, or null. */
 export function roomOf(path) {
   let best = null;
@@ -48,8 +55,8 @@ export function roomOf(path) {
 
 /** Why `from` may not import `to` (repository-relative paths), or null when it may. */
 export function layerViolation(from, to) {
-  if (from.startsWith('main/') && to.startsWith(RESOURCE_PREFIX)) {
-    return `main/ never imports ${RESOURCE_PREFIX} (data and scripts live there; code the app runs lives in main/)`;
+  if (from.startsWith('main/') && to.startsWith(RESOURCE_PREFIX) && !DATA_FILE.test(to)) {
+    return `main/ never imports code from ${RESOURCE_PREFIX} (data and scripts live there; code the app runs lives in main/; .json data may be imported)`;
   }
   if (from.startsWith(RESOURCE_PREFIX) && to.startsWith('main/')) {
     return `${RESOURCE_PREFIX} never imports main/ (scripts that need the app's code belong in test/ or main/cli/)`;
@@ -88,7 +95,8 @@ export const layersRule = {
       if (typeof specifier !== 'string') return;
       const resolved = resolveSpecifier(filename, specifier);
       if (resolved === null) return;
-      const reason = layerViolation(from, withExtension(resolved)) ?? layerViolation(from, `${resolved}/`);
+      // A data file keeps its own extension; a module is checked as a file and as a folder's index.
+      const reason = DATA_FILE.test(resolved) ? layerViolation(from, resolved) : (layerViolation(from, withExtension(resolved)) ?? layerViolation(from, `${resolved}/`));
       if (reason !== null) context.report({ node, message: reason });
     };
     return {

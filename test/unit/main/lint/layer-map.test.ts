@@ -1,5 +1,5 @@
 import { ESLint } from 'eslint';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 // The lint configuration itself under test: a deliberate import in each banned direction must fail
 // `npm run lint` with the layer rule, and the allowed directions must pass.
@@ -28,6 +28,8 @@ const BANNED: ReadonlyArray<readonly [string, string, string]> = [
   ['adapter sideways', 'main/web/probe-file.ts', '../electron/main-window'],
   ['adapter into an entry point', 'main/electron/probe-file.ts', '../cli/civic'],
   ['main into resources', 'main/capture-session/probe-file.ts', '../../resources/toolkit/build-toolkit'],
+  ['main into resources code beside data', 'main/toolkit/probe-file.ts', '../../resources/helper/civic_helper/toolkit_plan'],
+  ['the toolkit leaf into a feature', 'main/toolkit/probe-file.ts', '../capture-session/local-toolkit'],
   ['resources into main', 'resources/samples/probe-file.ts', '../../main/bundle/bundle-writer'],
   ['store into features', 'renderer/src/store/probe-file.ts', '../features/hosts/vm-list'],
   ['renderer into main', 'renderer/src/features/probe-file.ts', '../../../main/errors'],
@@ -42,9 +44,17 @@ const ALLOWED: ReadonlyArray<readonly [string, string, string]> = [
   ['within its own folder', 'main/review/probe-file.ts', './process-query'],
   ['feature into the helper client', 'main/capture-session/probe-file.ts', '../helper-client/helper-job'],
   ['store into its own logic', 'renderer/src/store/probe-file.ts', './logic/apply-job-progress'],
+  ['main into resources data (JSON the helper ships)', 'main/toolkit/probe-file.ts', '../../resources/helper/civic_helper/toolkit_plan.json'],
+  ['a feature into the toolkit leaf', 'main/capture-session/probe-file.ts', '../toolkit/injection-plan'],
 ];
 
 describe('the layer map in lint', () => {
+  // The first lint loads the whole configuration and its plugins, which on a busy machine takes longer
+  // than a test's default budget; do it once here so each case below is only its own lint.
+  beforeAll(async () => {
+    await layerErrors('main/jobs/probe-file.ts', '../logging/logger');
+  }, 120_000);
+
   it.each(BANNED)('refuses %s', async (_name, filePath, specifier) => {
     expect(await layerErrors(filePath, specifier)).not.toEqual([]);
   });
