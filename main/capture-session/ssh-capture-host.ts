@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { WorkbenchFailure } from '../errors';
 import { helperArgv, runHelperJob, type HelperHostAccess, type HelperJobOptions } from '../helper-client/helper-job';
-import { createHostSettingsStore } from '../sessions/host-settings';
+import { createHostSettingsStore } from '../hosts/host-settings';
 import type { SshService } from '../ssh/ssh-service';
 import { downloadVerified } from './artifact-download';
 import type { CaptureHost } from './capture-host';

@@ -14,7 +14,7 @@ import type { ConfirmUnknownHost } from '../ssh/host-key-verifier';
 import type { ReconnectPolicy } from '../ssh/connection-pool';
 import type { SecretPrompt } from '../ssh/ssh-auth';
 import { createSshService, type SshService } from '../ssh/ssh-service';
-import { createHostSettingsStore, validateQmpDirs } from './host-settings';
+import { createHostSettingsStore, validateQmpDirs } from '../hosts/host-settings';
 import { describeRecoveries, planRecovery, type RecoveryPlan, type SessionRecovery } from './interrupted-sessions';
 import { createPromptBroker, type PromptBroker } from './prompt-broker';
 

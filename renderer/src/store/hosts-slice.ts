@@ -12,7 +12,7 @@ import type {
   WorkbenchApi,
   WorkbenchError,
 } from '../../../preload/api';
-import { applyPromptEvent, withoutPrompt } from '../features/hosts/prompt-queue';
+import { applyPromptEvent, withoutPrompt } from './logic/prompt-queue';
 import { resyncSessions } from './logic/resync-sessions';
 import type { SliceCreator } from './types';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostKeyPromptEvent } from '../../../../../preload/api';
 import { hostErrorAction } from '../../../../../renderer/src/features/hosts/host-error-action';
-import { applyPromptEvent, withoutPrompt } from '../../../../../renderer/src/features/hosts/prompt-queue';
+import { applyPromptEvent, withoutPrompt } from '../../../../../renderer/src/store/logic/prompt-queue';
 
 const prompt = (promptId: string, closed?: boolean): HostKeyPromptEvent => ({
   promptId, host: 'h', port: 22, keyType: 'ssh-ed25519', fingerprint: 'SHA256:x', ...(closed ? { closed } : {}),
