@@ -4,6 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
+import { layersPlugin } from './test/lint/layer-map.mjs';
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', '.cache/**', '.lab/**', 'resources/**/*.py', 'coverage/**'] },
@@ -49,6 +50,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // The layer map (docs/ARCHITECTURE.md): nothing imports upward or sideways into a sibling feature.
+    files: ['main/**/*.ts', 'renderer/src/**/*.{ts,tsx}', 'resources/**/*.ts'],
+    plugins: { civic: layersPlugin },
+    rules: { 'civic/layers': 'error' },
   },
   {
     files: ['bin/**/*.js'],
