@@ -1,7 +1,7 @@
 """The in-guest toolkit plan, read from `toolkit_plan.json`: the toolkit's guest layout, every diagnostic's argv
 and the steps that inject and remove it.
 
-The JSON is the one definition; the app reads the same file (resources/toolkit/toolkit-plan.ts), and both
+The JSON is the one definition; the app reads the same file (main/toolkit/toolkit-plan.ts), and both
 sides' tests compare what they make of it with resources/helper/tests/toolkit_plan_expected.json. This
 module only fills in placeholders; it decides nothing itself.
 """

@@ -19,7 +19,7 @@ def prepare_toolkit(destination):
     if not npx:
         return None, "npx is not installed"
     try:
-        built = subprocess.run([npx, "tsx", "resources/toolkit/build-toolkit.ts"], cwd=REPO, capture_output=True,
+        built = subprocess.run([npx, "tsx", "main/toolkit/build-toolkit.ts"], cwd=REPO, capture_output=True,
                                timeout=600)
     except subprocess.TimeoutExpired:
         return None, "the toolkit build did not finish in 600 s"

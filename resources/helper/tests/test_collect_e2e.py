@@ -1,7 +1,7 @@
 """End to end `collect` in a clone of a real Linux guest with qemu-ga (the lab image, compromised variant).
 
 Needs the lab guest image (as test_e2e_guest.py) and the toolkit build (`npx tsx
-resources/toolkit/build-toolkit.ts`, run here; about 1 s when cached). One clone serves every test; the
+main/toolkit/build-toolkit.ts`, run here; about 1 s when cached). One clone serves every test; the
 last test destroys it.
 """
 
