@@ -95,6 +95,129 @@ function execAndForget(connection: SshConnection, command: string): Promise<void
   });
 }
 
+/** Capped stdout and stderr of one command: output beyond `limit` bytes per stream is dropped. */
+interface OutputBuffers {
+  keep(which: 'stdout' | 'stderr', chunk: Buffer): void;
+  take(which: 'stdout' | 'stderr'): Buffer;
+}
+
+function createOutputBuffers(limit: number): OutputBuffers {
+  const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+  const sizes = { stdout: 0, stderr: 0 };
+  return {
+    keep(which, chunk) {
+      if (sizes[which] >= limit) return;
+      const part = chunk.subarray(0, limit - sizes[which]);
+      sizes[which] += part.length;
+      chunks[which].push(part);
+    },
+    take: (which) => Buffer.concat(chunks[which]),
+  };
+}
+
+/**
+ * Reads the `civic-pid:` preamble off the front of stdout, then hands every other byte to `onOutput`.
+ *
+ * A login shell that prints something else first is not our preamble: everything counts as output.
+ */
+function createPidReader(onPid: (pid: number) => void, onOutput: (chunk: Buffer) => void): (chunk: Buffer) => void {
+  let header: Buffer | null = Buffer.alloc(0);
+  return (chunk) => {
+    if (header === null) return onOutput(chunk);
+    header = Buffer.concat([header, chunk]);
+    const match = pidLine.exec(header.toString('latin1'));
+    if (match?.[1] !== undefined) {
+      onPid(Number(match[1]));
+      const rest = header.subarray(match[0].length);
+      header = null;
+      if (rest.length > 0) onOutput(rest);
+    } else if (header.includes(0x0a) || header.length > 64) {
+      const all = header;
+      header = null;
+      onOutput(all);
+    }
+  };
+}
+
+/** What is known of one running command: its remote pid and how its channel ended. */
+interface CommandState {
+  remotePid: number | undefined;
+  exitCode: number | null;
+  exitSignal: string | null;
+  sawExit: boolean;
+  channelClosed: boolean;
+  /** Set while the abort sequence waits for the channel to close. */
+  wakeOnClose: (() => void) | undefined;
+}
+
+/** Waits up to `ms` for the channel to close; true when it did. */
+function closedWithin(state: CommandState, ms: number): Promise<boolean> {
+  return new Promise((resolveWait) => {
+    if (state.channelClosed) return resolveWait(true);
+    const timer = setTimeout(() => resolveWait(state.channelClosed), ms);
+    state.wakeOnClose = () => {
+      clearTimeout(timer);
+      resolveWait(true);
+    };
+  });
+}
+
+/** Signals the remote process group: a channel signal request, and `kill` on a second channel (root logins refuse the first). */
+async function deliverSignal(connection: SshConnection, channel: ClientChannel, state: CommandState, signalName: 'TERM' | 'KILL'): Promise<void> {
+  try {
+    sendSignal(channel, signalName);
+  } catch {
+    // The channel may already be closing; the kill below still reaches the process.
+  }
+  if (state.remotePid !== undefined && !connection.closed) {
+    await execAndForget(connection, `kill -${signalName} -- -${state.remotePid} 2>/dev/null || kill -${signalName} ${state.remotePid} 2>/dev/null`);
+  }
+}
+
+/** Stops the command: TERM, then KILL if the channel is still open after `killAfterMs`, then closes the channel. */
+async function terminate(connection: SshConnection, channel: ClientChannel, state: CommandState, killAfterMs: number): Promise<void> {
+  await deliverSignal(connection, channel, state, 'TERM');
+  if (!(await closedWithin(state, killAfterMs))) {
+    await deliverSignal(connection, channel, state, 'KILL');
+    await closedWithin(state, killAfterMs);
+  }
+  channel.close();
+}
+
+/** Fails before any channel opens when the command is already cancelled or the link is gone. */
+function refuseToStart(connection: SshConnection, signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new WorkbenchFailure('CANCELLED', 'Cancelled.');
+  if (connection.closed) throw new WorkbenchFailure('CONNECTION_LOST', `The connection to ${connection.label} was lost.`);
+}
+
+/** Records the channel's output and end into `state` and `output`; `onClosed` decides what the close means. */
+function watchChannel(channel: ClientChannel, state: CommandState, output: OutputBuffers, onStdout: ((chunk: Buffer) => void) | undefined, onClosed: () => void): void {
+  channel.on(
+    'data',
+    createPidReader(
+      (pid) => (state.remotePid = pid),
+      (chunk) => {
+        output.keep('stdout', chunk);
+        onStdout?.(chunk);
+      },
+    ),
+  );
+  channel.stderr.on('data', (chunk: Buffer) => output.keep('stderr', chunk));
+  channel.on('exit', (code: number | null, signalName?: string) => {
+    state.sawExit = true;
+    state.exitCode = typeof code === 'number' ? code : null;
+    state.exitSignal = signalName ?? null;
+  });
+  // A channel error comes with (or before) the link going away; 'close' or the connection's close settles.
+  channel.on('error', () => undefined);
+  channel.stderr.on('error', () => undefined);
+  channel.on('close', () => {
+    state.channelClosed = true;
+    state.wakeOnClose?.();
+    onClosed();
+  });
+}
+
 /**
  * Runs an argv on the host through its login shell, every argument quoted.
  *
@@ -108,117 +231,42 @@ export async function runRemoteCommand(
   options: CommandOptions = {},
 ): Promise<CommandResult> {
   const { signal } = options;
-  if (signal?.aborted) throw new WorkbenchFailure('CANCELLED', 'Cancelled.');
-  if (connection.closed) throw new WorkbenchFailure('CONNECTION_LOST', `The connection to ${connection.label} was lost.`);
+  refuseToStart(connection, signal);
   const channel = await openExec(connection, wrapWithPid(argv));
-  const limit = options.maxOutputBytes ?? defaultMaxOutput;
+  const output = createOutputBuffers(options.maxOutputBytes ?? defaultMaxOutput);
   const killAfterMs = options.killAfterMs ?? 5_000;
   const name = argv[0] ?? 'The command';
+  const lost = (): WorkbenchFailure =>
+    new WorkbenchFailure('CONNECTION_LOST', `The connection to ${connection.label} was lost while ${name} ran.`, { subject: connection.label });
+  const cancelled = (): WorkbenchFailure => new WorkbenchFailure('CANCELLED', `${name} was cancelled.`);
 
   return new Promise<CommandResult>((resolve, reject) => {
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    const sizes = { stdout: 0, stderr: 0 };
-    let header: Buffer | null = Buffer.alloc(0);
-    let remotePid: number | undefined;
-    let exitCode: number | null = null;
-    let exitSignal: string | null = null;
-    let sawExit = false;
-    let channelClosed = false;
+    const state: CommandState = { remotePid: undefined, exitCode: null, exitSignal: null, sawExit: false, channelClosed: false, wakeOnClose: undefined };
     let aborting = false;
     let settled = false;
-    let wakeOnClose: (() => void) | undefined;
 
-    const keep = (into: Buffer[], which: 'stdout' | 'stderr', chunk: Buffer): void => {
-      if (sizes[which] >= limit) return;
-      const part = chunk.subarray(0, limit - sizes[which]);
-      sizes[which] += part.length;
-      into.push(part);
-    };
     const settle = (error?: WorkbenchFailure): void => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
       removeClose();
       if (error) reject(error);
-      else resolve({ exitCode, signal: exitSignal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) });
-    };
-    const lost = (): WorkbenchFailure =>
-      new WorkbenchFailure('CONNECTION_LOST', `The connection to ${connection.label} was lost while ${name} ran.`, { subject: connection.label });
-    const cancelled = (): WorkbenchFailure => new WorkbenchFailure('CANCELLED', `${name} was cancelled.`);
-
-    const closedWithin = (ms: number): Promise<boolean> =>
-      new Promise((resolveWait) => {
-        if (channelClosed) return resolveWait(true);
-        const timer = setTimeout(() => resolveWait(channelClosed), ms);
-        wakeOnClose = () => {
-          clearTimeout(timer);
-          resolveWait(true);
-        };
-      });
-    const deliver = async (signalName: 'TERM' | 'KILL'): Promise<void> => {
-      try {
-        sendSignal(channel, signalName);
-      } catch {
-        // The channel may already be closing; the kill below still reaches the process.
-      }
-      if (remotePid !== undefined && !connection.closed) {
-        await execAndForget(connection, `kill -${signalName} -- -${remotePid} 2>/dev/null || kill -${signalName} ${remotePid} 2>/dev/null`);
-      }
+      else resolve({ exitCode: state.exitCode, signal: state.exitSignal, stdout: output.take('stdout'), stderr: output.take('stderr') });
     };
     const onAbort = (): void => {
       if (aborting || settled) return;
       aborting = true;
-      void (async () => {
-        await deliver('TERM');
-        if (!(await closedWithin(killAfterMs))) {
-          await deliver('KILL');
-          await closedWithin(killAfterMs);
-        }
-        channel.close();
-        settle(cancelled());
-      })();
+      void terminate(connection, channel, state, killAfterMs).then(() => settle(cancelled()));
     };
     const removeClose = connection.onClose(() => settle(aborting ? cancelled() : lost()));
     signal?.addEventListener('abort', onAbort, { once: true });
     // The signal may have fired while the channel was opening.
     if (signal?.aborted) onAbort();
 
-    const onOutput = (chunk: Buffer): void => {
-      keep(stdout, 'stdout', chunk);
-      options.onStdout?.(chunk);
-    };
-    channel.on('data', (chunk: Buffer) => {
-      if (header === null) return onOutput(chunk);
-      header = Buffer.concat([header, chunk]);
-      const match = pidLine.exec(header.toString('latin1'));
-      if (match?.[1] !== undefined) {
-        remotePid = Number(match[1]);
-        const rest = header.subarray(match[0].length);
-        header = null;
-        if (rest.length > 0) onOutput(rest);
-      } else if (header.includes(0x0a) || header.length > 64) {
-        // Not our preamble (an odd login shell): treat everything as output.
-        const all = header;
-        header = null;
-        onOutput(all);
-      }
-    });
-    channel.stderr.on('data', (chunk: Buffer) => keep(stderr, 'stderr', chunk));
-    channel.on('exit', (code: number | null, signalName?: string) => {
-      sawExit = true;
-      exitCode = typeof code === 'number' ? code : null;
-      exitSignal = signalName ?? null;
-    });
-    // A channel error comes with (or before) the link going away; 'close' or the connection's close settles.
-    channel.on('error', () => undefined);
-    channel.stderr.on('error', () => undefined);
-    channel.on('close', () => {
-      channelClosed = true;
-      wakeOnClose?.();
+    watchChannel(channel, state, output, options.onStdout, () => {
       if (aborting) return;
       // A channel closed without an exit status means the link went away under it.
-      if (!sawExit || connection.closed) settle(lost());
+      if (!state.sawExit || connection.closed) settle(lost());
       else settle();
     });
     if (options.stdin !== undefined) channel.end(options.stdin);
