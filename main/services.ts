@@ -200,7 +200,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
 
   const capture = createCaptureSessionService({
     jobs,
-    host: createSshCaptureHost({ ssh: hosts.ssh, appDataDir: deps.appDataDir, ...(deps.hosts?.helperJob ? { helperJob: deps.hosts.helperJob } : {}) }),
+    host: createSshCaptureHost({ ssh: hosts.ssh, helper: hosts.helper }),
     options: {
       caseDir: deps.caseDir ?? join(deps.appDataDir, 'cases'),
       actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,

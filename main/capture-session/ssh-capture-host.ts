@@ -1,7 +1,6 @@
 import { posix } from 'node:path';
 import { WorkbenchFailure } from '../errors';
-import { helperArgv, runHelperJob, type HelperHostAccess, type HelperJobOptions } from '../helper-client/helper-job';
-import { createHostSettingsStore } from '../hosts/host-settings';
+import type { HelperAccess } from '../helper-client/helper-access';
 import type { SshService } from '../ssh/ssh-service';
 import { downloadVerified } from './artifact-download';
 import type { CaptureHost } from './capture-host';
@@ -12,8 +11,8 @@ import { openGuestConnection } from './ssh-guest';
 /** What the SSH-backed capture host is built from. */
 export interface SshCaptureHostDeps {
   readonly ssh: SshService;
-  readonly appDataDir: string;
-  readonly helperJob?: HelperJobOptions;
+  /** The app's one helper access (the hosts service's): captures share its deployments. */
+  readonly helper: HelperAccess;
 }
 
 /** Where kept artifacts go on the host, relative to the login's home. */
@@ -21,24 +20,7 @@ export const hostKeptRoot = '.cache/civic-workbench/kept';
 
 /** The capture host over the app's SSH connections and the deployed helper. */
 export function createSshCaptureHost(deps: SshCaptureHostDeps): CaptureHost {
-  const { ssh } = deps;
-  const settings = createHostSettingsStore(deps.appDataDir);
-  const helperDirs = new Map<string, string>();
-
-  const helperDir = async (hostId: string, signal: AbortSignal): Promise<string> => {
-    const known = helperDirs.get(hostId);
-    if (known !== undefined) return known;
-    const deployment = await ssh.deployHelper(hostId, signal);
-    helperDirs.set(hostId, deployment.remoteDir);
-    return deployment.remoteDir;
-  };
-  const access: HelperHostAccess = {
-    runPrivileged: (hostId, argv, options) => ssh.runPrivileged(hostId, argv, options),
-    helperDir,
-    async reconnect(hostId, signal) {
-      await ssh.connect(hostId, signal);
-    },
-  };
+  const { ssh, helper } = deps;
 
   return {
     async connect(hostId, signal) {
@@ -51,18 +33,13 @@ export function createSshCaptureHost(deps: SshCaptureHostDeps): CaptureHost {
       return { label: `${host.user}@${host.hostName}:${host.port}`, name: host.alias, hostKeySha256: connection.hostKeySha256 };
     },
     async deployHelper(hostId, signal) {
-      const deployment = await ssh.deployHelper(hostId, signal);
-      helperDirs.set(hostId, deployment.remoteDir);
-      return deployment.hello.helperVersion;
+      return (await helper.deploy(hostId, signal)).hello.helperVersion;
     },
     async runHelper(hostId, verb, args, context) {
-      const host = await ssh.hosts.get(hostId);
-      const { qmpDirs } = await settings.get(hostId);
-      const dir = await helperDir(hostId, context.signal);
+      await helper.helperDir(hostId, context.signal);
       const startedAt = new Date().toISOString();
-      const request = { hostId, hostLabel: `${host.user}@${host.hostName}:${host.port}`, verb, args, qmpDirs };
-      const payload = await runHelperJob(access, request, context, deps.helperJob);
-      return { payload, command: { argv: helperArgv(dir, request), exitCode: 0, startedAt, endedAt: new Date().toISOString() } };
+      const { payload, argv } = await helper.run(hostId, verb, args, context);
+      return { payload, command: { argv: [...argv], exitCode: 0, startedAt, endedAt: new Date().toISOString() } };
     },
     async uploadToolkit(hostId, toolkit, signal) {
       const connection = await ssh.connect(hostId, signal);

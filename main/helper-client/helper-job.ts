@@ -1,8 +1,8 @@
-import { posix } from 'node:path';
 import { WorkbenchFailure, throwIfAborted, toWorkbenchError } from '../errors';
 import type { JobContext } from '../jobs/job-runner';
 import { createLogger } from '../logging/logger';
 import type { CommandOptions, CommandResult } from '../ssh/remote-command';
+import { helperEntryPath } from './helper-deploy';
 import { createLineReader } from './helper-line-reader';
 import { checkHello, helperErrorToFailure, parseHelperLine, type HelperFinal } from './helper-messages';
 import { errorTailArgv, launchArgv, remoteJobFiles, removeArgv, signalArgv, streamArgv, type RemoteJobFiles } from './remote-job-files';
@@ -46,9 +46,6 @@ export interface HelperJobOptions {
   readonly onLaunched?: (launch: { readonly pid: number; readonly files: RemoteJobFiles }) => void;
 }
 
-/** The helper's entry point inside its deployed folder. */
-const entryPoint = 'civic-helper';
-
 function defaultReattachDelay(attempt: number): number {
   return Math.min(8_000, 1_000 * 2 ** attempt);
 }
@@ -57,7 +54,7 @@ function defaultReattachDelay(attempt: number): number {
 export function helperArgv(helperDir: string, request: Pick<HelperJobRequest, 'verb' | 'args' | 'qmpDirs'>): string[] {
   return [
     'python3',
-    posix.join(helperDir, entryPoint),
+    helperEntryPath(helperDir),
     request.verb,
     ...request.qmpDirs.flatMap((folder) => ['--qmp-dir', folder]),
     '--json-args',

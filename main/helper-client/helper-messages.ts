@@ -9,12 +9,43 @@ export const helperProtocolVersion = 1;
 export const helperVersion = '0.1.0';
 
 // Unknown fields are ignored (z.object strips them): the protocol may add fields within one version.
+// Capabilities are informational: entries that are not strings are dropped, a missing list is empty.
 const helloSchema = z.object({
   type: z.literal('hello'),
   protocolVersion: z.number().int(),
   helperVersion: z.string().max(64),
-  capabilities: z.array(z.string().max(128)).max(256),
+  capabilities: z
+    .array(z.unknown())
+    .max(256)
+    .optional()
+    .transform((items) => (items ?? []).filter((item): item is string => typeof item === 'string' && item.length <= 128)),
 });
+
+/** What the helper says about itself in the first line of every run. */
+export interface HelperHello {
+  readonly helperVersion: string;
+  readonly protocolVersion: number;
+  readonly capabilities: readonly string[];
+}
+
+/**
+ * Reads a hello line: `{"type":"hello","protocolVersion":N,"helperVersion":"x","capabilities":[...]}`.
+ *
+ * The app's one hello parser (the job stream checks its first line with the same schema). Returns
+ * null for anything else, so a stray line cannot pass for a helper.
+ */
+export function parseHelperHello(line: string): HelperHello | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const parsed = helloSchema.safeParse(value);
+  if (!parsed.success) return null;
+  const { helperVersion, protocolVersion, capabilities } = parsed.data;
+  return { helperVersion, protocolVersion, capabilities };
+}
 
 const progressSchema = z.object({
   type: z.literal('progress'),

@@ -1,10 +1,11 @@
-import { isAbsolute, join, posix } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { HostDetails, HostEntry, HostForm, HostNoticeEvent, HostTestReport, HostVmList } from '../../preload/api';
 import type { EventBus } from '../events/event-bus';
 import { WorkbenchFailure, toWorkbenchError } from '../errors';
-import { runHelperJob, type HelperHostAccess, type HelperJobOptions, type HelperVerb } from '../helper-client/helper-job';
-import { helperProtocolVersion, helperVersion } from '../helper-client/helper-messages';
+import { createHelperAccess, type HelperAccess } from '../helper-client/helper-access';
+import { helperEntryPath } from '../helper-client/helper-deploy';
+import type { HelperJobOptions, HelperVerb } from '../helper-client/helper-job';
 import { parseGcPayload, parseListPayload, parseProbePayload, parseRecoverPayload } from '../helper-client/helper-payloads';
 import { createLogger } from '../logging/logger';
 import type { HostInput, HostTarget } from '../hosts/host-types';
@@ -66,6 +67,8 @@ export interface HostsService {
    */
   interruptedSessionsChecked(hostId: string): Promise<HostNoticeEvent | null>;
   readonly ssh: SshService;
+  /** The helper on each host, with the one deployment cache every feature shares (captures too). */
+  readonly helper: HelperAccess;
   close(): void;
 }
 
@@ -114,12 +117,9 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
     confirmUnknownHost: deps.prompts?.confirmUnknownHost ?? ((key) => broker.confirmHostKey(key)),
     prompt: deps.prompts?.prompt ?? ((request) => broker.askSecret(request)),
     onState: (event) => deps.events.emit('sessionState', event),
-    helper: { root: deps.helperRoot, version: helperVersion, protocolVersion: helperProtocolVersion },
     ...(deps.reconnect === undefined ? {} : { reconnect: deps.reconnect }),
   });
-  // The deployed helper folder per host; a deploy proves hashes and hello, so it is done once per connect.
-  const helperDirs = new Map<string, string>();
-  // The interrupted-session check of each host's last deploy (see `interruptedSessionsChecked`).
+  // The interrupted-session check of each host's last first deploy (see `interruptedSessionsChecked`).
   const sessionChecks = new Map<string, Promise<HostNoticeEvent | null>>();
 
   const details = async (host: HostTarget): Promise<HostDetails> => ({
@@ -135,25 +135,17 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
   });
   const label = (host: HostTarget): string => `${host.user}@${host.hostName}:${host.port}`;
 
-  const access: HelperHostAccess = {
-    runPrivileged: (hostId, argv, options) => ssh.runPrivileged(hostId, argv, options),
-    async helperDir(hostId, signal) {
-      const known = helperDirs.get(hostId);
-      if (known !== undefined) return known;
-      const deployment = await ssh.deployHelper(hostId, signal);
-      deployed(hostId, deployment.remoteDir);
-      return deployment.remoteDir;
-    },
-    async reconnect(hostId, signal) {
-      await ssh.connect(hostId, signal);
-    },
-  };
+  const helper = createHelperAccess({
+    ssh,
+    helperRoot: deps.helperRoot,
+    settings,
+    ...(deps.helperJob === undefined ? {} : { helperJob: deps.helperJob }),
+    onFirstDeploy: (hostId, helperDir) => deployed(hostId, helperDir),
+  });
 
   const startHelperJob = async (hostId: string, verb: HelperVerb, args: Readonly<Record<string, unknown>>, title?: string): Promise<StartedHelperJob> => {
     const host = await ssh.hosts.get(hostId);
-    const { qmpDirs } = await settings.get(hostId);
-    const request = { hostId, hostLabel: label(host), verb, args, qmpDirs };
-    return deps.jobs.start(jobKinds[verb] ?? 'connect-host', title ?? `${verb} on ${host.alias}`, (context) => runHelperJob(access, request, context, deps.helperJob));
+    return deps.jobs.start(jobKinds[verb] ?? 'connect-host', title ?? `${verb} on ${host.alias}`, async (context) => (await helper.run(hostId, verb, args, context)).payload);
   };
 
   /** `gc`, then `recover` on each interrupted session no helper holds; says what it did. Never rejects. */
@@ -176,7 +168,7 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
         tone: 'warning',
         text: `Could not check ${host.alias} for interrupted clones: ${failure.message}`,
         jobIds: checkJob ? [checkJob.jobId] : [],
-        error: { ...failure, hint: `Run it by hand on the host: sudo python3 ${posix.join(helperDir, 'civic-helper')} gc, then recover.` },
+        error: { ...failure, hint: `Run it by hand on the host: sudo python3 ${helperEntryPath(helperDir)} gc, then recover.` },
       });
     }
     if (plan.recover.length === 0) return null;
@@ -213,9 +205,8 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
     });
   };
 
-  /** Records a fresh deploy and starts the interrupted-session check it calls for (one at a time per host). */
+  /** Starts the interrupted-session check a connection's first deploy calls for (one at a time per host). */
   function deployed(hostId: string, helperDir: string): void {
-    helperDirs.set(hostId, helperDir);
     const running = sessionChecks.get(hostId);
     const next = (running ?? Promise.resolve(null)).then(() => recoverInterruptedSessions(hostId, helperDir)).catch(() => null);
     sessionChecks.set(hostId, next);
@@ -223,6 +214,7 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
 
   return {
     ssh,
+    helper,
     list: () => ssh.listHosts(),
     get: async (hostId) => details(await ssh.hosts.get(hostId)),
     async add(form) {
@@ -239,13 +231,13 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
       await settings.set(hostId, { qmpDirs: form.qmpDirs });
       if (current.source === 'app') {
         ssh.disconnect(hostId);
-        helperDirs.delete(hostId);
+        helper.forget(hostId);
       }
       return details(host);
     },
     async remove(hostId) {
       ssh.disconnect(hostId);
-      helperDirs.delete(hostId);
+      helper.forget(hostId);
       await ssh.hosts.remove(hostId);
       await settings.remove(hostId);
       return null;
@@ -256,8 +248,9 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
         context.progress(0.1, 'Connecting');
         await ssh.connect(hostId, context.signal);
         context.progress(0.4, 'Deploying the helper');
-        const deployment = await ssh.deployHelper(hostId, context.signal);
-        deployed(hostId, deployment.remoteDir);
+        // An explicit test or connect counts as a connection's first deploy: it looks for interrupted sessions again.
+        helper.forget(hostId);
+        const deployment = await helper.deploy(hostId, context.signal);
         context.progress(0.8, 'Checking root access');
         const result = await ssh.runPrivileged(hostId, ['true'], { signal: context.signal, maxOutputBytes: 4096 });
         if (result.exitCode !== 0) {
@@ -277,14 +270,14 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
         context.progress(0.1, 'Connecting');
         await ssh.connect(hostId, context.signal);
         context.progress(0.5, 'Deploying the helper');
-        const deployment = await ssh.deployHelper(hostId, context.signal);
-        deployed(hostId, deployment.remoteDir);
+        helper.forget(hostId);
+        await helper.deploy(hostId, context.signal);
       });
       return null;
     },
     async disconnect(hostId) {
       ssh.disconnect(hostId);
-      helperDirs.delete(hostId);
+      helper.forget(hostId);
       return null;
     },
     async listVms(hostId) {

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { WorkbenchError } from '../../preload/api';
+import { helperEntryPath } from '../helper-client/helper-deploy';
 import type { GcSession, RecoverOutcome, SessionVm } from '../helper-client/helper-payloads';
 
 // What the app does about interrupted helper sessions when it connects to a host, as pure functions:
@@ -57,13 +58,13 @@ export type SessionRecovery =
 export interface RecoveryReport {
   readonly tone: 'info' | 'warning';
   readonly text: string;
-  /** The first failure, with the hint to run `civic-helper recover` by hand. */
+  /** The first failure, with the hint to run the helper's `recover` by hand. */
   readonly error: WorkbenchError | null;
 }
 
 /** The command a person runs on the host to recover one clone by hand. */
 export function manualRecoverCommand(helperDir: string, cloneId: string): string {
-  return `sudo python3 ${posix.join(helperDir, 'civic-helper')} recover --json-args '{"cloneId":"${cloneId}"}'`;
+  return `sudo python3 ${helperEntryPath(helperDir)} recover --json-args '{"cloneId":"${cloneId}"}'`;
 }
 
 function plural(count: number, word: string): string {

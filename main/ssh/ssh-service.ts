@@ -6,8 +6,6 @@ import { createHostStore } from '../hosts/host-store';
 import { toHostEntry } from '../hosts/host-types';
 import { loadSshConfigHosts } from '../hosts/ssh-config-hosts';
 import { createConnectionPool, type ConnectionPool, type ReconnectPolicy } from './connection-pool';
-import { deployHelper, loadHelperBundle, removeHelper, type DeployReport } from './helper-deploy';
-import { helperHello, type HelperHello } from './helper-handshake';
 import { createHostKeyVerifier, type ConfirmUnknownHost } from './host-key-verifier';
 import { runRemoteCommand, type CommandOptions, type CommandResult } from './remote-command';
 import type { SecretPrompt } from './ssh-auth';
@@ -25,18 +23,11 @@ export interface SshServiceDeps {
   readonly confirmUnknownHost: ConfirmUnknownHost;
   readonly prompt: SecretPrompt;
   readonly onState: (event: SessionStateEvent) => void;
-  /** The helper folder shipped with the app and the versions this app speaks. */
-  readonly helper: { readonly root: string; readonly version: string; readonly protocolVersion: number };
   readonly connect?: Pick<SshConnectOptions, 'handshakeTimeoutMs' | 'readyTimeoutMs' | 'keepaliveIntervalMs' | 'keepaliveCountMax'>;
   readonly reconnect?: ReconnectPolicy;
 }
 
-/** A deploy's counts plus what the deployed helper said about itself. */
-export interface HelperDeployment extends DeployReport {
-  readonly hello: HelperHello;
-}
-
-/** The SSH side of the app: hosts, shared connections, commands, sudo and the helper. */
+/** The SSH side of the app (transport only): hosts, shared connections, commands and sudo. */
 export interface SshService {
   readonly hosts: HostInventory;
   readonly pool: ConnectionPool;
@@ -46,10 +37,6 @@ export interface SshService {
   run(hostId: string, argv: readonly string[], options?: CommandOptions): Promise<CommandResult>;
   /** As root: directly for root logins, `sudo -n` otherwise (SUDO_PASSWORD_REQUIRED when it wants one). */
   runPrivileged(hostId: string, argv: readonly string[], options?: CommandOptions): Promise<CommandResult>;
-  /** Uploads what is missing or changed, proves every hash, then checks the helper's hello. */
-  deployHelper(hostId: string, signal?: AbortSignal): Promise<HelperDeployment>;
-  /** Removes this app's helper folder from the host; returns the removed path. */
-  removeHelper(hostId: string, signal?: AbortSignal): Promise<string>;
   disconnect(hostId: string): void;
   close(): void;
 }
@@ -95,22 +82,6 @@ export function createSshService(deps: SshServiceDeps): SshService {
     async runPrivileged(hostId, argv, options = {}) {
       const host = await hosts.get(hostId);
       return runPrivileged(await pool.acquire(hostId, options.signal), host.user, argv, options);
-    },
-    async deployHelper(hostId, signal) {
-      const connection = await pool.acquire(hostId, signal);
-      const bundle = await loadHelperBundle(deps.helper.root, deps.helper.version);
-      const report = await deployHelper(connection, bundle, signal);
-      const hello = await helperHello(
-        connection,
-        report.remoteDir,
-        { helperVersion: deps.helper.version, protocolVersion: deps.helper.protocolVersion },
-        signal,
-      );
-      return { ...report, hello };
-    },
-    async removeHelper(hostId, signal) {
-      const bundle = await loadHelperBundle(deps.helper.root, deps.helper.version);
-      return removeHelper(await pool.acquire(hostId, signal), bundle.folderName, signal);
     },
     disconnect: (hostId) => pool.disconnect(hostId),
     close: () => pool.closeAll(),

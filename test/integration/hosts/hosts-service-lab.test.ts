@@ -123,7 +123,7 @@ describe('hosts service against the lab: connect, deploy, probe, list, helper jo
     await services.hosts.connect(host.id);
     expect(prompts).toEqual([expect.stringMatching(/^SHA256:/)]);
     expect(sessionEvents.filter((event) => event.hostId === host.id).map((event) => event.state)).toEqual(['connecting', 'connected']);
-    cleanups.push(() => services.hosts.ssh.removeHelper(host.id));
+    cleanups.push(() => services.hosts.helper.remove(host.id));
   });
 
   it('probes the host and lists lab-web (QMP folder) and lab-db (libvirt) with their badges', async () => {
@@ -241,7 +241,7 @@ describe('hosts service against the lab: connect, deploy, probe, list, helper jo
       proxyJump: '',
       qmpDirs: [],
     });
-    cleanups.push(() => services.hosts.ssh.removeHelper(analyst.id));
+    cleanups.push(() => services.hosts.helper.remove(analyst.id));
     const started = Date.now();
     const result = await outcome(services.hosts.test(analyst.id));
     const elapsedMs = Date.now() - started;

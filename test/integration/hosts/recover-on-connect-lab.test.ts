@@ -59,7 +59,7 @@ describe('recover on connect against the lab (real sshd, libvirtd, QEMU)', () =>
     await services.hosts.connect(host.id);
     // Leftovers of an earlier run are recovered by this first connect; what follows starts clean.
     await services.hosts.interruptedSessionsChecked(host.id);
-    helperDir = (await services.hosts.ssh.deployHelper(host.id)).remoteDir;
+    helperDir = (await services.hosts.helper.deploy(host.id)).remoteDir;
     expect(await libvirtDomainState(domain)).toBe('running');
   });
 

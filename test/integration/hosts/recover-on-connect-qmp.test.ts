@@ -90,7 +90,7 @@ describe('recover on connect, bare QEMU over a real sshd', () => {
     host = await services.hosts.add({ alias: 'kvm-test', hostName: '127.0.0.1', port: sshd.port, user: 'root', identityFile: join(dir, '.ssh', 'id_ed25519'), proxyJump: '', qmpDirs: [join(dir, 'qmp')] });
     await services.hosts.connect(host.id);
     await services.hosts.interruptedSessionsChecked(host.id);
-    helperDir = (await services.hosts.ssh.deployHelper(host.id)).remoteDir;
+    helperDir = (await services.hosts.helper.deploy(host.id)).remoteDir;
   });
 
   afterAll(() =>

@@ -291,7 +291,6 @@ describe('known_hosts decisions against OpenSSH ssh as the oracle', () => {
         return null;
       },
       onState: () => undefined,
-      helper: { root: resolve('resources/helper'), version: '0.1.0', protocolVersion: 1 },
       reconnect: { attempts: 0, baseDelayMs: 0, maxDelayMs: 0 },
     });
     try {

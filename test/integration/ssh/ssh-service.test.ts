@@ -4,6 +4,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionStateEvent } from '../../../preload/api';
+import { createHelperAccess, type HelperAccess } from '../../../main/helper-client/helper-access';
+import { createHostSettingsStore } from '../../../main/hosts/host-settings';
 import type { UnknownHostKey } from '../../../main/ssh/host-key-verifier';
 import { createSshService, type SshService } from '../../../main/ssh/ssh-service';
 import { cleanupAll, generateKey, makeTempDir, startSshd, type RunningSshd } from '../../support/sshd';
@@ -15,6 +17,7 @@ describe('the SSH service from ~/.ssh/config to a deployed helper', () => {
   let jump: RunningSshd;
   let target: RunningSshd;
   let service: SshService;
+  let helper: HelperAccess;
   const events: SessionStateEvent[] = [];
   const unknown: UnknownHostKey[] = [];
   // The lab host is this machine as root: the helper lands in /root/.cache, which must be left as found.
@@ -47,15 +50,15 @@ describe('the SSH service from ~/.ssh/config to a deployed helper', () => {
       },
       prompt: async () => null,
       onState: (event) => events.push(event),
-      helper: { root: resolve('resources/helper'), version: '0.1.0', protocolVersion: 1 },
     });
+    helper = createHelperAccess({ ssh: service, helperRoot: resolve('resources/helper'), settings: createHostSettingsStore(join(home, 'app-data')) });
   });
 
   afterAll(() =>
     cleanupAll([
       async () => {
         if (!service) return;
-        await service.removeHelper('ssh-config:lab').catch(() => undefined);
+        await helper.remove('ssh-config:lab').catch(() => undefined);
         service.close();
       },
       () => target?.stop(),
@@ -84,11 +87,11 @@ describe('the SSH service from ~/.ssh/config to a deployed helper', () => {
   });
 
   it('deploys the shipped helper and reads its hello', async () => {
-    const first = await service.deployHelper('ssh-config:lab');
+    const first = await helper.deploy('ssh-config:lab');
     expect(first.hello.helperVersion).toBe('0.1.0');
     expect(first.remoteDir).toMatch(/^\/root\/\.cache\/civic-workbench\/helper\/0\.1\.0-[0-9a-f]{16}$/);
-    const second = await service.deployHelper('ssh-config:lab');
+    const second = await helper.deploy('ssh-config:lab');
     expect(second.uploaded).toBe(0);
-    expect(await service.removeHelper('ssh-config:lab')).toBe(first.remoteDir);
+    expect(await helper.remove('ssh-config:lab')).toBe(first.remoteDir);
   });
 });

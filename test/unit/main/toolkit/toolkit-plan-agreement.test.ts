@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHelperBundle } from '../../../../main/ssh/helper-deploy';
+import { loadHelperBundle } from '../../../../main/helper-client/helper-deploy';
 import { parseToolkitPlan, TOOLKIT_PLAN, type ToolkitPlanDocument } from '../../../../main/toolkit/toolkit-plan';
 import { dumpAppPlan, type AppPlanDump, type DumpedStep, type PlanDumpInputs } from './toolkit-plan-dump';
 

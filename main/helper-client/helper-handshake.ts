@@ -1,41 +1,13 @@
-import { posix } from 'node:path';
 import { WorkbenchFailure } from '../errors';
-import { runRemoteCommand } from './remote-command';
-import type { SshConnection } from './ssh-connect';
-
-/** What the helper says about itself in the first line of every run. */
-export interface HelperHello {
-  readonly helperVersion: string;
-  readonly protocolVersion: number;
-  readonly capabilities: readonly string[];
-}
+import { runRemoteCommand } from '../ssh/remote-command';
+import type { SshConnection } from '../ssh/ssh-connect';
+import { helperEntryPath } from './helper-deploy';
+import { parseHelperHello, type HelperHello } from './helper-messages';
 
 /** The versions this app can drive. */
 export interface ExpectedHelper {
   readonly helperVersion: string;
   readonly protocolVersion: number;
-}
-
-/** The helper's entry point inside its deployed folder. */
-export const helperEntryPoint = 'civic-helper';
-
-/**
- * Reads the hello line: `{"type":"hello","protocolVersion":N,"helperVersion":"x","capabilities":[...]}`.
- *
- * Returns null for anything else, so a stray line cannot pass for a helper.
- */
-export function parseHelperHello(line: string): HelperHello | null {
-  let message: unknown;
-  try {
-    message = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  if (typeof message !== 'object' || message === null) return null;
-  const fields = message as Record<string, unknown>;
-  if (fields['type'] !== 'hello' || typeof fields['helperVersion'] !== 'string' || typeof fields['protocolVersion'] !== 'number') return null;
-  const capabilities = Array.isArray(fields['capabilities']) ? fields['capabilities'].filter((item): item is string => typeof item === 'string') : [];
-  return { helperVersion: fields['helperVersion'], protocolVersion: fields['protocolVersion'], capabilities };
 }
 
 /**
@@ -51,7 +23,7 @@ export async function helperHello(
   expected: ExpectedHelper,
   signal?: AbortSignal,
 ): Promise<HelperHello> {
-  const result = await runRemoteCommand(connection, ['python3', posix.join(remoteDir, helperEntryPoint), 'hello'], {
+  const result = await runRemoteCommand(connection, ['python3', helperEntryPath(remoteDir), 'hello'], {
     ...(signal === undefined ? {} : { signal }),
     maxOutputBytes: 64 * 1024,
   });

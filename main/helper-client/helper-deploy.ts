@@ -4,10 +4,10 @@ import { join, posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { WorkbenchFailure } from '../errors';
 import { createLogger } from '../logging/logger';
-import { runRemoteChecked } from './remote-command';
-import type { SshConnection } from './ssh-connect';
+import { runRemoteChecked } from '../ssh/remote-command';
+import type { SshConnection } from '../ssh/ssh-connect';
 
-const log = createLogger('ssh');
+const log = createLogger('helper');
 
 /** One file of the helper, as it should be on the host. */
 export interface HelperFile {
@@ -42,6 +42,14 @@ export interface DeployReport {
 
 /** Where the helper lives under the remote home. */
 export const remoteHelperRoot = '.cache/civic-workbench/helper';
+
+/** The helper's entry point inside its deployed folder; the only place the app names it. */
+export const helperEntryPoint = 'civic-helper';
+
+/** The entry point's path on the host, inside a deployed helper folder. */
+export function helperEntryPath(helperDir: string): string {
+  return posix.join(helperDir, helperEntryPoint);
+}
 
 const skippedFolders = new Set(['tests', '__pycache__']);
 

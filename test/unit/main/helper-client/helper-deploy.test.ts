@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadHelperBundle } from '../../../../main/ssh/helper-deploy';
+import { loadHelperBundle } from '../../../../main/helper-client/helper-deploy';
 
 describe('helper bundle', () => {
   let dir: string;
@@ -39,7 +39,7 @@ describe('helper bundle', () => {
 
 describe('helper hello line', () => {
   it('accepts only a hello message with versions', async () => {
-    const { parseHelperHello } = await import('../../../../main/ssh/helper-handshake');
+    const { parseHelperHello } = await import('../../../../main/helper-client/helper-messages');
     expect(parseHelperHello('{"type":"hello","protocolVersion":1,"helperVersion":"0.1.0","capabilities":["clone",3]}')).toEqual({
       helperVersion: '0.1.0',
       protocolVersion: 1,
