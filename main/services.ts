@@ -200,7 +200,7 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
 
   const capture = createCaptureSessionService({
     jobs,
-    host: createSshCaptureHost({ ssh: hosts.ssh, helper: hosts.helper }),
+    host: createSshCaptureHost({ ssh: hosts.ssh, helper: hosts.helper, listedVm: (hostId, vmId) => hosts.listedVm(hostId, vmId) }),
     options: {
       caseDir: deps.caseDir ?? join(deps.appDataDir, 'cases'),
       actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,

@@ -32,6 +32,11 @@ export interface CaptureHost {
   connect(hostId: string, signal: AbortSignal): Promise<void>;
   /** The manifest's facts about the host, read from the live connection (connecting if it dropped). */
   facts(hostId: string, signal: AbortSignal): Promise<CaptureHostFacts>;
+  /**
+   * The helper's `list` entry the app last showed for this VM key (what the user picked from), or null
+   * when the app has not listed it: then the capture lists once itself.
+   */
+  listedVm(hostId: string, vmId: string): Promise<unknown>;
   /** Deploys (or checks) the helper; returns its version. */
   deployHelper(hostId: string, signal: AbortSignal): Promise<string>;
   /** Runs a helper verb; its progress goes to `context`. */

@@ -203,15 +203,23 @@ async function reachHost(run: CaptureRun): Promise<ReachedHost> {
   return { facts, helperVersion };
 }
 
-/** Find the VM: the helper's list, then the VM by reference, or by its name when exactly one VM has it (the CLI's `civic collect lab web`). */
+/**
+ * Find the VM by its stable key (`qmp:<path>` or `libvirt:<name>`; names are the CLI's to resolve):
+ * the record the app last listed for it, so the pick is resolved once; only a key the app has not
+ * listed yet runs the helper's `list`.
+ */
 async function findVm(run: CaptureRun, reached: ReachedHost): Promise<CaptureVm> {
-  const { request, context } = run;
+  const { host, request, context } = run;
   const label = reached.facts.label;
   context.progress(0.05, 'Finding the VM');
-  const payload = await runHelperVerb(run, 'list', { libvirt: true }, band(context, 'list', 0.05, 0.07, () => 'Finding the VM'));
-  const list = parseOrFail(listSchema, payload, 'list', label);
-  const byName = list.vms.filter((candidate) => candidate.name === request.vmId);
-  const vm = list.vms.find((candidate) => candidate.id === request.vmId) ?? (byName.length === 1 ? byName[0] : undefined);
+  const listed = await host.listedVm(request.hostId, request.vmId);
+  let vm: CaptureVm | undefined;
+  if (listed !== null) {
+    vm = parseOrFail(vmSchema, listed, 'list', label);
+  } else {
+    const payload = await runHelperVerb(run, 'list', { libvirt: true }, band(context, 'list', 0.05, 0.07, () => 'Finding the VM'));
+    vm = parseOrFail(listSchema, payload, 'list', label).vms.find((candidate) => candidate.id === request.vmId);
+  }
   if (vm === undefined) throw new WorkbenchFailure('NOT_FOUND', `${label} has no VM ${request.vmId}.`, { subject: request.vmId, hint: 'List the VMs with `civic vms <host>` or refresh the VM list.' });
   if (!vm.cloneable) {
     throw new WorkbenchFailure('VM_NOT_CLONEABLE', `${vm.name ?? vm.id} cannot be cloned: ${vm.reasons.join(' ')}`, { subject: vm.id });

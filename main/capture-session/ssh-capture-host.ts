@@ -13,6 +13,8 @@ export interface SshCaptureHostDeps {
   readonly ssh: SshService;
   /** The app's one helper access (the hosts service's): captures share its deployments. */
   readonly helper: HelperAccess;
+  /** The helper's `list` entry the app last showed for a VM key, or null (the hosts service's `listedVm`). */
+  readonly listedVm?: (hostId: string, vmId: string) => unknown;
 }
 
 /** Where kept artifacts go on the host, relative to the login's home. */
@@ -32,6 +34,7 @@ export function createSshCaptureHost(deps: SshCaptureHostDeps): CaptureHost {
       const connection = await ssh.connect(hostId, signal);
       return { label: `${host.user}@${host.hostName}:${host.port}`, name: host.alias, hostKeySha256: connection.hostKeySha256 };
     },
+    listedVm: async (hostId, vmId) => deps.listedVm?.(hostId, vmId) ?? null,
     async deployHelper(hostId, signal) {
       return (await helper.deploy(hostId, signal)).hello.helperVersion;
     },

@@ -66,6 +66,12 @@ export interface HostsService {
    * background (a `hostNotice` event says what was done); this never rejects.
    */
   interruptedSessionsChecked(hostId: string): Promise<HostNoticeEvent | null>;
+  /**
+   * The helper's own `list` entry for a VM key from the host's last `listVms` (the record the UI shows),
+   * or null when the host has not been listed or had no such VM: a capture of what the user picked
+   * starts from it instead of listing again.
+   */
+  listedVm(hostId: string, vmId: string): unknown;
   readonly ssh: SshService;
   /** The helper on each host, with the one deployment cache every feature shares (captures too). */
   readonly helper: HelperAccess;
@@ -101,6 +107,17 @@ function toInput(form: HostForm, homeDir: string): HostInput {
   };
 }
 
+/** A list payload's entries by their `id` (the VM key); parseListPayload has already read the payload. */
+function listedEntries(payload: unknown): ReadonlyMap<string, unknown> {
+  const entries = new Map<string, unknown>();
+  const vms = (payload as { vms?: unknown }).vms;
+  for (const entry of Array.isArray(vms) ? vms : []) {
+    const id = typeof entry === 'object' && entry !== null ? (entry as { id?: unknown }).id : undefined;
+    if (typeof id === 'string') entries.set(id, entry);
+  }
+  return entries;
+}
+
 /** Creates the service; the SSH connection pool's state changes go out as `sessionState` events. */
 export function createHostsService(deps: HostsServiceDeps): HostsService {
   const broker: PromptBroker = createPromptBroker({
@@ -121,6 +138,8 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
   });
   // The interrupted-session check of each host's last first deploy (see `interruptedSessionsChecked`).
   const sessionChecks = new Map<string, Promise<HostNoticeEvent | null>>();
+  // Each host's last list, raw entries by VM key; replaced by every listVms, dropped with the host.
+  const listedVms = new Map<string, ReadonlyMap<string, unknown>>();
 
   const details = async (host: HostTarget): Promise<HostDetails> => ({
     id: host.id,
@@ -238,6 +257,7 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
     async remove(hostId) {
       ssh.disconnect(hostId);
       helper.forget(hostId);
+      listedVms.delete(hostId);
       await ssh.hosts.remove(hostId);
       await settings.remove(hostId);
       return null;
@@ -287,7 +307,9 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
       // A recover in progress resumes paused sources and removes clones: list what it leaves.
       await sessionChecks.get(hostId);
       const list = await startHelperJob(hostId, 'list', {});
-      const vms = parseListPayload(await list.done, label(host));
+      const payload = await list.done;
+      const vms = parseListPayload(payload, label(host));
+      listedVms.set(hostId, listedEntries(payload));
       return { hostId, capabilities, ...vms };
     },
     async answerHostKey(promptId, accept) {
@@ -300,6 +322,7 @@ export function createHostsService(deps: HostsServiceDeps): HostsService {
     },
     startHelperJob,
     interruptedSessionsChecked: async (hostId) => (await sessionChecks.get(hostId)) ?? null,
+    listedVm: (hostId, vmId) => listedVms.get(hostId)?.get(vmId) ?? null,
     close() {
       broker.close();
       ssh.close();

@@ -1,11 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { CaptureAccess, CaptureOutcome, JobSnapshot } from '../../../preload/api';
+import type { CaptureAccess, CaptureOutcome, HostNoticeEvent, JobSnapshot } from '../../../preload/api';
 import { stepsFromList, triageSteps } from '../../capture-session/capture-steps';
 import { toWorkbenchError } from '../../errors';
 import type { CliIo } from './cli-io';
+import { resolveVmKey } from './collect-vm';
 import { createCliServices, defaultHostsCliEnvironment, resolveHostId, type HostsCliEnvironment } from './hosts-cli-context';
 import { parseOptions } from './hosts-command';
 import { describeFailure, formatBytes } from './report-format';
+import { formatHostNotice } from './vms-command';
 
 const usage = `usage: civic collect <host> <vm> [--steps a,b,c] [--pids 1,2] [--out DIR] [--access auto|qga|ssh|none] [--accept-new-host-key]
                      [--guest-user USER --guest-key FILE [--guest-host-key SHA256:...]]
@@ -84,12 +86,14 @@ export async function collectCommand(args: readonly string[], io: CliIo, environ
       ? undefined
       : { user: guestUser, identityFile: resolve(guestKey), ...(guestHostKey === undefined ? {} : { hostKeySha256: guestHostKey }) };
   const out = parsed.values.get('--out')?.at(-1);
-  const [hostName = '', vmId = ''] = parsed.positional;
+  const [hostName = '', vmName = ''] = parsed.positional;
 
   const services = createCliServices(environment, io, { acceptNewHostKey: parsed.flags.has('--accept-new-host-key') });
   let jobId: string | undefined;
   let lastStep = '';
   const detach = services.events.forward((name, payload) => {
+    // The first deploy of the run recovers interrupted clones by itself (as `civic vms` does): say so.
+    if (name === 'hostNotice') io.err(formatHostNotice(payload as HostNoticeEvent));
     if (name !== 'jobProgress') return;
     const { job } = payload as { job: JobSnapshot };
     if (job.jobId !== jobId || job.step === lastStep) return;
@@ -98,6 +102,8 @@ export async function collectCommand(args: readonly string[], io: CliIo, environ
   });
   try {
     const hostId = await resolveHostId(services, hostName);
+    // The list the name is resolved with is the one the capture starts from: it does not list again.
+    const vmId = resolveVmKey((await services.hosts.listVms(hostId)).vms, vmName, hostName);
     const started = await services.capture.start({
       hostId,
       vmId,

@@ -77,6 +77,8 @@ export function fakeCaptureHost(options: FakeHostOptions = {}): { host: CaptureH
   const host: CaptureHost = {
     connect: async () => undefined,
     facts: async () => ({ label: 'root@127.0.0.1:22', name: 'lab', hostKeySha256: `SHA256:${'A'.repeat(43)}` }),
+    // The app has listed nothing: the pipeline runs `list` itself.
+    listedVm: async () => null,
     deployHelper: async () => '0.1.0',
     async runHelper(_hostId, verb, args, context) {
       log.verbs.push(verb);
