@@ -17,6 +17,8 @@ import type {
   WorkbenchApi,
   WorkbenchError,
 } from '../../../preload/api';
+import type { FindingGrouping } from './logic/findings-order';
+import { type ProcessFilterInput, withProcessFilter } from './logic/process-filters';
 import {
   WINDOW_ROWS,
   defaultProcessView,
@@ -67,6 +69,8 @@ export interface ReviewSlice {
   readonly artifact: ArtifactView | null;
   readonly reviewError: WorkbenchError | null;
   readonly columnWidths: ColumnWidths;
+  /** How the Findings tab groups findings; kept while the capture stays open. */
+  readonly findingGrouping: FindingGrouping;
 
   startReview(): Promise<void>;
   resetReview(): void;
@@ -75,6 +79,9 @@ export interface ReviewSlice {
   setSearch(search: string): void;
   setRegex(regex: boolean): void;
   setFilters(filters: ProcessFilters): void;
+  /** Sets one filter, or clears it when the control is empty ('' or unticked). */
+  setFilter<K extends keyof ProcessFilters>(key: K, value: ProcessFilterInput<K>): void;
+  setFindingGrouping(grouping: FindingGrouping): void;
   sortBy(key: ProcessSortKey): void;
   setTreeMode(mode: 'tree' | 'flat'): void;
   toggleBranch(pid: number): void;
@@ -111,6 +118,7 @@ const initialReview = {
   comparing: false,
   artifact: null,
   reviewError: null,
+  findingGrouping: 'severity' as FindingGrouping,
 } satisfies Partial<ReviewSlice>;
 
 /** Creates the review slice over the contract. */
@@ -219,6 +227,15 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
 
       setFilters(filters) {
         applyView({ ...get().processView, filters }, false);
+      },
+
+      setFindingGrouping(grouping) {
+        set({ findingGrouping: grouping });
+      },
+
+      setFilter(key, value) {
+        const view = get().processView;
+        applyView({ ...view, filters: withProcessFilter(view.filters, key, value) }, false);
       },
 
       sortBy(key) {
