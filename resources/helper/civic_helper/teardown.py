@@ -21,6 +21,12 @@ def _status(monitor):
     return monitor.execute("query-status").get("status")
 
 
+def _settled_status(monitor):
+    """The run state, or None while QEMU is still between states (finish-migrate)."""
+    status = _status(monitor)
+    return None if status == "finish-migrate" else status
+
+
 def _migration_status(monitor):
     return (monitor.execute("query-migrate") or {}).get("status")
 
@@ -155,14 +161,22 @@ def _teardown_source_migration(view, journal, monitor, summary, progress, on_sou
             summary["actions"].append("caps-restored")
 
 
-def resume_source(view, monitor, journal=None, progress=None):
+def resume_source(view, monitor, journal=None, progress=None, on_running=None):
     """Put a source our clone holds paused back in service; returns what was done.
 
     Precopy: `migrate_cancel` (it resumes a source paused at pre-switchover); a source we stopped:
     `cont`. With a journal each action is recorded first; the watchdog passes none and records after,
-    since it acts inside a pause that is already too long.
+    since it acts inside a pause that is already too long. `on_running()` is called as soon as the
+    source is known to run again, before the checks that follow (the watchdog times the pause by it).
     """
     actions = []
+    noticed = []
+
+    def running():
+        if not noticed and on_running is not None:
+            on_running()
+        noticed.append(True)
+
     if view.has("migrate-start"):
         status = _migration_status(monitor)
         if status in MIGRATION_ACTIVE:
@@ -175,17 +189,18 @@ def resume_source(view, monitor, journal=None, progress=None):
                 raise failed("The source migration did not stop after migrate_cancel.")
             actions.append("migration-cancelled")
     if paused_by_us(view):
-        wait_for(lambda: _status(monitor) != "finish-migrate", 10.0, interval=0.002)
-        status = _status(monitor)
+        status = wait_for(lambda: _settled_status(monitor), 10.0, interval=0.002) or _status(monitor)
         if status in PAUSED_STATES:
             if progress is not None:
                 progress("source-resume", 0.3, "Resuming the source VM")
             if journal is not None:
                 journal.append("source-resume", status=status)
             monitor.execute("cont")
+            running()
             if journal is not None:
                 journal.append("source-resumed", by="teardown")
             actions.append("source-resumed")
+    running()
     return actions
 
 

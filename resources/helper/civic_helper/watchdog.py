@@ -310,8 +310,9 @@ def rescue(session_dir, watch, link, reason):
     try:
         monitor = link.connect()
         view = JournalView(read_records(os.path.join(session_dir, JOURNAL_NAME)))
-        actions = resume_source(view, monitor)
-        resumed = watch.clock()
+        seen_running = []
+        actions = resume_source(view, monitor, on_running=lambda: seen_running.append(watch.clock()))
+        resumed = seen_running[0] if seen_running else watch.clock()
         record = {"by": "watchdog", "reason": reason, "actions": actions,
                   "rescueMs": round((resumed - started) * 1000.0, 1)}
         if watch.paused_at is not None:

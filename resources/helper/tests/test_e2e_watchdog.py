@@ -73,6 +73,8 @@ class WatchdogCases:
     # -- shared ----------------------------------------------------------------------------------
 
     def clone(self, strategy, fault=None):
+        # Each round stands alone: whatever an earlier failed round left is recovered first.
+        self.reset()
         return self.helper("clone", {"vm": self.vm_id, "strategy": strategy, "maxPauseMs": self.budget_ms},
                            fault=fault)
 
@@ -110,9 +112,11 @@ class WatchdogCases:
     def kill_round(self, strategy, fault, context):
         run = self.clone(strategy, fault=fault)
         died_at = time.time()
-        rescue = self.assert_source_back_without_recover(run, died_at, context)
-        self.clean_up(context)
-        return rescue
+        try:
+            return self.assert_source_back_without_recover(run, died_at, context)
+        finally:
+            # A failed round must not leave its clone to fail the next one with VM_BUSY.
+            self.clean_up(context)
 
     # -- the rounds ------------------------------------------------------------------------------
 
