@@ -1,32 +1,12 @@
-import { access } from 'node:fs/promises';
 import { homedir, hostname, userInfo } from 'node:os';
-import { basename, join } from 'node:path';
-import type {
-  AppInfo,
-  ArtifactView,
-  CaptureDiff,
-  CaptureFacts,
-  SystemFacts,
-  CaptureOverview,
-  ExportFormat,
-  ExportResult,
-  Finding,
-  ProcessDetailRecord,
-  ProcessRow,
-  ProcessWindow,
-  ProcessWindowQuery,
-  SocketRecord,
-  TransportKind,
-  TriageRecord,
-  TriageState,
-} from '../preload/api';
-import { appVersion, productName } from './app/app-version';
+import { join } from 'node:path';
+import type { TransportKind } from '../preload/api';
+import { createAppService, type AppService } from './app/app-service';
+import { appVersion } from './app/app-version';
 import { createCaptureService, type CaptureService } from './captures/capture-service';
 import { createEventBus, type EventBus } from './events/event-bus';
-import { WorkbenchFailure } from './errors';
 import { createJobRunner, type JobRunner } from './jobs/job-runner';
-import { createReviewQueries } from './review/review-queries';
-import { systemFactsOf } from './review/system-facts';
+import { createReviewService, type ReviewService } from './review/review-service';
 import { createRecentCaptures, type RecentCaptures } from './storage/recent-captures';
 import { createWorkstationKeyStore, type WorkstationKeyStore } from './storage/workstation-key';
 import { createHostsService, type HostsService, type HostsServiceDeps } from './sessions/hosts-service';
@@ -58,31 +38,8 @@ export interface ServiceDependencies {
   readonly caseDir?: string;
 }
 
-/** App-level facts and adapter-provided actions. */
-export interface AppService {
-  info(): Promise<AppInfo>;
-  sampleCapturePath(): Promise<string>;
-  pickCapturePath(): Promise<string | null>;
-}
-
-/** Opening captures as jobs, remembering them in the recent list. */
-export interface ReviewService {
-  open(path: string): Promise<CaptureOverview>;
-  close(handle: string): Promise<null>;
-  processes(handle: string): Promise<readonly ProcessRow[]>;
-  findings(handle: string): Promise<readonly Finding[]>;
-  launchCapturePath(): Promise<string | null>;
-  queryProcesses(query: ProcessWindowQuery): Promise<ProcessWindow>;
-  processDetail(handle: string, pid: number, revealSecrets: boolean, record?: number): Promise<ProcessDetailRecord>;
-  facts(handle: string): Promise<CaptureFacts>;
-  systemFacts(handle: string): Promise<SystemFacts | null>;
-  sockets(handle: string): Promise<readonly SocketRecord[]>;
-  triage(handle: string): Promise<TriageRecord>;
-  setTriage(handle: string, change: { readonly findingId: string; readonly state: TriageState; readonly note: string }): Promise<TriageRecord>;
-  compare(before: string, after: string): Promise<CaptureDiff>;
-  exportReport(handle: string, format: ExportFormat): Promise<ExportResult>;
-  readArtifact(handle: string, path: string, offset: number): Promise<ArtifactView>;
-}
+export type { AppService } from './app/app-service';
+export type { ReviewService } from './review/review-service';
 
 /** Hosts, connections, prompts and helper jobs (main/sessions/hosts-service.ts). */
 export type HostService = HostsService;
@@ -103,7 +60,7 @@ export interface WorkbenchServices {
 }
 
 /** The sample capture's file name inside resources/samples/. */
-export const sampleCaptureFile = 'sample.civic';
+export { sampleCaptureFile } from './app/app-service';
 
 /**
  * Builds the services. No `electron` import anywhere below: every tier of tests runs them under Node,
@@ -115,76 +72,19 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
   const recent = createRecentCaptures(deps.appDataDir);
   const workstationKey = createWorkstationKeyStore(deps.appDataDir);
   const captures = deps.captures ?? createCaptureService();
-  const reviewQueries = createReviewQueries({
+  const app = createAppService({
+    resourcesDir: deps.resourcesDir,
+    transport: deps.transport,
+    ...(deps.pickCapturePath ? { pickCapturePath: deps.pickCapturePath } : {}),
+  });
+  const review = createReviewService({
     captures,
+    jobs,
+    recent,
     appDataDir: deps.appDataDir,
     ...(deps.pickExportPath ? { pickExportPath: deps.pickExportPath } : {}),
+    ...(deps.launchCapturePath === undefined ? {} : { launchCapturePath: deps.launchCapturePath }),
   });
-
-  const app: AppService = {
-    async info() {
-      return {
-        name: productName,
-        version: appVersion,
-        transport: deps.transport,
-        platform: process.platform,
-        hasNativeDialogs: deps.pickCapturePath !== undefined,
-      };
-    },
-    async sampleCapturePath() {
-      const path = join(deps.resourcesDir, 'samples', sampleCaptureFile);
-      try {
-        await access(path);
-      } catch {
-        throw new WorkbenchFailure('NOT_FOUND', 'The sample capture is missing from this installation.', {
-          subject: path,
-          hint: 'Reinstall Civic Workbench, or open a capture of your own.',
-        });
-      }
-      return path;
-    },
-    async pickCapturePath() {
-      if (!deps.pickCapturePath) {
-        throw new WorkbenchFailure('NOT_SUPPORTED', 'There is no file dialog in this mode.', {
-          hint: 'Type the capture path, or drop the .civic file on the window.',
-        });
-      }
-      return deps.pickCapturePath();
-    },
-  };
-
-  const review: ReviewService = {
-    async open(path) {
-      const overview = await jobs.run('open-capture', `Open ${basename(path)}`, async (context) => {
-        const opened = await captures.open(path, { signal: context.signal, onProgress: (value, step) => context.progress(value, step) });
-        reviewQueries.prepare(opened.handle);
-        return opened;
-      });
-      await recent.add({ path: overview.path, title: overview.title, openedAt: new Date().toISOString() });
-      return overview;
-    },
-    async close(handle) {
-      captures.close(handle);
-      return null;
-    },
-    async processes(handle) {
-      return captures.processes(handle);
-    },
-    async findings(handle) {
-      return captures.findings(handle);
-    },
-    launchCapturePath: async () => deps.launchCapturePath ?? null,
-    queryProcesses: async (query) => reviewQueries.queryProcesses(query),
-    processDetail: async (handle, pid, revealSecrets, record) => reviewQueries.processDetail(handle, pid, revealSecrets, record),
-    facts: async (handle) => reviewQueries.facts(handle),
-    systemFacts: async (handle) => systemFactsOf(captures.capture(handle)),
-    sockets: async (handle) => reviewQueries.sockets(handle),
-    triage: (handle) => reviewQueries.triage(handle),
-    setTriage: (handle, change) => reviewQueries.setTriage(handle, change),
-    compare: async (before, after) => reviewQueries.compare(before, after),
-    exportReport: (handle, format) => reviewQueries.exportReport(handle, format),
-    readArtifact: (handle, path, offset) => reviewQueries.readArtifact(handle, path, offset),
-  };
 
   const homeDir = deps.homeDir ?? homedir();
   const hosts: HostService = createHostsService({
