@@ -118,7 +118,7 @@ describe('describeRecoveries: what the Hosts view says was done', () => {
 describe('words for VMs and actions', () => {
   it('names an unknown VM plainly', () => {
     expect(sessionVmLabel(null)).toBe('an unknown VM');
-    expect(sessionVmLabel({ kind: 'qmp', target: '/srv/vms/web01.sock' })).toBe('web01');
+    expect(sessionVmLabel({ kind: 'qmp', target: '/srv/vms/web01.sock', id: 'qmp:/srv/vms/web01.sock' })).toBe('web01');
   });
 
   it('ignores actions a reader does not need', () => {
