@@ -80,6 +80,16 @@ def fd_opaque(clone_id, index):
     return "civic-%s-%d" % (clone_id, index)
 
 
+def _create_overlay(disk, path):
+    """A qcow2 overlay at `path` on the disk's current image (`-u`: production holds the lock)."""
+    argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", disk["file"], "-F", disk["format"], path]
+    if disk.get("virtualSize"):
+        argv.append(str(int(disk["virtualSize"])))
+    completed = subprocess.run(argv, capture_output=True, timeout=60)
+    if completed.returncode != 0:
+        raise failed("qemu-img create failed: %s" % completed.stderr.decode("utf-8", "replace").strip(), overlay=path)
+
+
 def create_source_overlays(disks, owner):
     """Pre-create the source's overlays, owned by the source QEMU's user.
 
@@ -87,14 +97,7 @@ def create_source_overlays(disks, owner):
     running as another user (libvirt's libvirt-qemu) needs no access to the session folder at all.
     """
     for disk in disks:
-        argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", disk["file"], "-F", disk["format"],
-                disk["sourceOverlay"]]
-        if disk.get("virtualSize"):
-            argv.append(str(int(disk["virtualSize"])))
-        completed = subprocess.run(argv, capture_output=True, timeout=60)
-        if completed.returncode != 0:
-            raise failed("qemu-img create failed: %s" % completed.stderr.decode("utf-8", "replace").strip(),
-                         overlay=disk["sourceOverlay"])
+        _create_overlay(disk, disk["sourceOverlay"])
         os.chmod(disk["sourceOverlay"], 0o600)
         if owner is not None and owner != (os.geteuid(), os.getegid()):
             os.chown(disk["sourceOverlay"], owner[0], owner[1])
@@ -111,13 +114,6 @@ def process_owner(pid):
 
 
 def create_clone_overlays(disks):
-    """qemu-img overlays for the clone on each disk's frozen base (`-u`: production holds the lock)."""
+    """qemu-img overlays for the clone on each disk's frozen base."""
     for disk in disks:
-        argv = ["qemu-img", "create", "-q", "-f", "qcow2", "-u", "-b", disk["file"], "-F", disk["format"],
-                disk["cloneOverlay"]]
-        if disk.get("virtualSize"):
-            argv.append(str(int(disk["virtualSize"])))
-        completed = subprocess.run(argv, capture_output=True, timeout=60)
-        if completed.returncode != 0:
-            raise failed("qemu-img create failed: %s" % completed.stderr.decode("utf-8", "replace").strip(),
-                         overlay=disk["cloneOverlay"])
+        _create_overlay(disk, disk["cloneOverlay"])

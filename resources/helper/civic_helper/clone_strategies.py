@@ -13,13 +13,19 @@ from .clone_disks import create_clone_overlays, create_source_overlays, snapshot
 from .qmp import event_time
 
 
-class BackgroundSnapshot:
-    """Stop, cut the disks, start writing memory to a local file, resume; the clone loads the file."""
+class _Strategy:
+    """A strategy runs over one CloneOperation: its journal, watchdog, monitors and budget."""
 
-    name = "background-snapshot"
+    name = None
 
     def __init__(self, op):
         self.op = op
+
+
+class BackgroundSnapshot(_Strategy):
+    """Stop, cut the disks, start writing memory to a local file, resume; the clone loads the file."""
+
+    name = "background-snapshot"
 
     def run(self):
         """Run the strategy to a running clone, or raise for the operation's rollback."""
@@ -88,13 +94,10 @@ class BackgroundSnapshot:
 
 
 
-class Precopy:
+class Precopy(_Strategy):
     """Copy memory while the source runs; at pre-switchover cut the disks and switch over, then resume."""
 
     name = "precopy"
-
-    def __init__(self, op):
-        self.op = op
 
     def run(self):
         """Run the strategy to a running clone, or raise for the operation's rollback."""
