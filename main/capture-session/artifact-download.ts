@@ -1,5 +1,6 @@
 import { mkdir, open, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { SFTPWrapper } from 'ssh2';
 import { WorkbenchFailure, throwIfAborted, toWorkbenchError } from '../errors';
 import { createLogger } from '../logging/logger';
@@ -65,12 +66,18 @@ export async function downloadVerified(
       const handle = await open(localPath, offset === 0 ? 'w' : 'a', 0o600);
       try {
         let written = offset;
-        for await (const chunk of sftp.createReadStream(remotePath, { start: offset }) as AsyncIterable<Buffer>) {
+        const stream = sftp.createReadStream(remotePath, { start: offset });
+        // The stream closes its remote handle after the last chunk; ending SFTP before that reply makes
+        // ssh2 emit "No response from server" on a stream nobody listens to any more (an uncaught error).
+        stream.on('error', () => undefined);
+        const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+        for await (const chunk of stream as AsyncIterable<Buffer>) {
           throwIfAborted(options.signal);
           for (let at = 0; at < chunk.length; ) at += (await handle.write(chunk, at, chunk.length - at)).bytesWritten;
           written += chunk.length;
           options.onBytes?.(written);
         }
+        await Promise.race([closed, delay(5_000, undefined, { ref: false })]);
       } finally {
         await handle.close();
       }
