@@ -14,10 +14,13 @@ import os
 import platform
 
 CLONE_NICE = 10
-# linux/ioprio.h: class in the top 3 bits of a 16-bit value; IDLE is class 3 (gets disk time only when
-# nobody else wants it). WHO_PROCESS acts on one thread id; 0 means the calling thread.
+# linux/ioprio.h: class in the top 3 bits of a 16-bit value, level below. Best-effort at its lowest level
+# (7), not the idle class: idle gets disk time only when nobody else wants it, and on a busy host a clone
+# writing its memory dump would starve until its capture timed out. WHO_PROCESS acts on one thread id;
+# 0 means the calling thread.
 IOPRIO_CLASS_SHIFT = 13
-IOPRIO_CLASS_IDLE = 3
+IOPRIO_CLASS_BEST_EFFORT = 2
+IOPRIO_LOWEST_LEVEL = 7
 IOPRIO_WHO_PROCESS = 1
 IO_CLASS_NAMES = {0: "none", 1: "realtime", 2: "best-effort", 3: "idle"}
 # x86-64 syscall numbers; other architectures keep the nice value only.
@@ -42,13 +45,14 @@ _SYSCALL, _NUMBERS = _libc_syscall()
 
 
 def lower_priority():
-    """Called in the child before exec: nice 10 and the idle I/O class; a refusal leaves the default."""
+    """Called in the child before exec: nice 10 and best-effort I/O at its lowest level; a refusal leaves the default."""
     try:
         os.setpriority(os.PRIO_PROCESS, 0, max(CLONE_NICE, os.getpriority(os.PRIO_PROCESS, 0)))
     except OSError:
         pass
     if _SYSCALL is not None:
-        _SYSCALL(_NUMBERS["ioprio_set"], IOPRIO_WHO_PROCESS, 0, IOPRIO_CLASS_IDLE << IOPRIO_CLASS_SHIFT)
+        _SYSCALL(_NUMBERS["ioprio_set"], IOPRIO_WHO_PROCESS, 0,
+                 (IOPRIO_CLASS_BEST_EFFORT << IOPRIO_CLASS_SHIFT) | IOPRIO_LOWEST_LEVEL)
 
 
 def read_priority(pid):
@@ -86,5 +90,5 @@ def cgroup_v2_status(root=CGROUP_ROOT):
 
 def probe_priority():
     """What `probe` says under `clonePriority`: {nice, ioClass, cgroupV2}."""
-    io_class = "idle" if _SYSCALL is not None else None
+    io_class = "best-effort" if _SYSCALL is not None else None
     return {"nice": CLONE_NICE, "ioClass": io_class, "cgroupV2": cgroup_v2_status()}

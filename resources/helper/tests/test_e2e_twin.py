@@ -52,8 +52,15 @@ def thread_nices(pid):
 
 def io_class(pid):
     """`ionice -p PID`'s class word (none, best-effort, idle, realtime)."""
+    return io_priority(pid)[0]
+
+
+def io_priority(pid):
+    """`ionice -p PID` as (class word, level): `best-effort: prio 7` -> ("best-effort", 7)."""
     out = subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True, check=True).stdout
-    return out.split(":")[0].strip()
+    word, _, rest = out.partition(":")
+    level = rest.strip().split()[-1] if rest.strip() else ""
+    return word.strip(), int(level) if level.isdigit() else None
 
 
 def accepts(port):
@@ -290,12 +297,14 @@ class TwinEndToEndTest(unittest.TestCase):
     def test_clone_runs_at_lower_cpu_and_io_priority_than_the_source(self):
         result = self.twin(lease=120)
         clone_pid, source_pid = result["clonePid"], self.vm.process.pid
-        self.assertEqual(result["priority"], {"nice": 10, "ioClass": "idle"})
+        self.assertEqual(result["priority"], {"nice": 10, "ioClass": "best-effort"})
         self.assertGreater(nice_of(clone_pid), nice_of(source_pid))
         # Every QEMU thread inherited it: it was set before exec.
         self.assertEqual(thread_nices(clone_pid), {10})
-        self.assertEqual(io_class(clone_pid), "idle")
+        self.assertEqual(io_priority(clone_pid), ("best-effort", 7))
+        # The source's "none" is best-effort at the level its nice value gives (4 at nice 0): above 7.
         self.assertIn(io_class(source_pid), ("none", "best-effort"))
+        self.assertLess(io_priority(source_pid)[1] if io_class(source_pid) == "best-effort" else 4, 7)
         probe = self.helper("probe").result
         self.assertEqual(probe["clonePriority"]["nice"], 10)
         self.assertIn("keeper", probe["lease"]["mechanisms"])
