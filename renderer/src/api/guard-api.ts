@@ -1,4 +1,4 @@
-import type { Result, WorkbenchApi } from '../../../preload/api';
+import { type Result, type WorkbenchApi, workbenchEventSubscriptions } from '../../../preload/api';
 import { workbenchRequestNames } from './method-names';
 
 /** What a request that threw resolves to instead: a bug, shown as INTERNAL and logged. */
@@ -19,10 +19,11 @@ const internalResult: Result<never> = {
  * any banner or error boundary.
  */
 export function guardApi(api: WorkbenchApi): WorkbenchApi {
-  const guarded: Record<string, unknown> = {
-    onJobProgress: api.onJobProgress,
-    onSessionState: api.onSessionState,
-  };
+  const guarded: Record<string, unknown> = {};
+  // Subscriptions pass through as they are: they return an unsubscribe function, not a Result.
+  for (const subscription of Object.keys(workbenchEventSubscriptions) as (keyof typeof workbenchEventSubscriptions)[]) {
+    guarded[subscription] = api[subscription];
+  }
   for (const name of workbenchRequestNames) {
     // Each method takes at most one argument and resolves to a Result; the loop cannot say which.
     const method = api[name] as (args?: unknown) => Promise<Result<unknown>>;

@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { workbenchEventSubscriptions } from '../../../../preload/api';
 import { guardApi } from '../../../../renderer/src/api/guard-api';
 import { createFakeApi, ok } from '../support/fake-api';
 
@@ -25,5 +26,13 @@ describe('guardApi', () => {
     expect(fake.listenerCount()).toBe(1);
     stop();
     expect(fake.listenerCount()).toBe(0);
+  });
+
+  it('keeps every event subscription of the contract, not only some', () => {
+    const fake = createFakeApi();
+    const guarded = guardApi(fake.api);
+    for (const subscription of Object.keys(workbenchEventSubscriptions) as (keyof typeof workbenchEventSubscriptions)[]) {
+      expect(guarded[subscription], subscription).toBe(fake.api[subscription]);
+    }
   });
 });
