@@ -51,6 +51,10 @@ describe('two pages of the web mode see the same sessions and jobs', () => {
     expect(await first.ask('connectHost', { hostId })).toEqual({ ok: true, value: null });
     expect(first.events.filter((event) => event.event === 'sessionState').map((event) => event.payload)).toContainEqual({ hostId, state: 'connected' });
 
+    // The connect starts a background check for interrupted clones; its events would land on the first
+    // page only, between counting its events and the second page subscribing. Let it settle first.
+    await waitForIdleJobs(first);
+
     // A reload, or a second tab: a new socket (and here a second browser, through a fresh link).
     const secondCookie = await signInWith(web.newSignInUrl());
     await first.ask('getAppInfo');
@@ -80,3 +84,13 @@ describe('two pages of the web mode see the same sessions and jobs', () => {
     }
   });
 });
+
+/** Waits until no job of the service is running (bounded; the check at connect takes seconds). */
+async function waitForIdleJobs(client: TestClient): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt += 1) {
+    const jobs = (await client.ask('listJobs')) as { ok: boolean; value?: ReadonlyArray<{ state: string }> };
+    if (jobs.ok && (jobs.value ?? []).every((job) => job.state !== 'running')) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('jobs still running after 60 s');
+}
