@@ -319,3 +319,25 @@ def sweep_leftover_domains(log=print):
 def sweep_leftovers(log=print):
     """Removes what interrupted earlier helper test runs left (marked folders and domains)."""
     return sweep_leftover_domains(log) + sweep_leftover_folders(log=log)
+
+
+def start_source(case, make_vm=None):
+    """Set up a test class's source VM: `case.base`, `case.root`, `case.vm`, `case.pristine`."""
+    case.base = make_base_dir()
+    case.root = os.path.join(case.base, "root")
+    case.vm = (make_vm or SourceVm)(case.base)
+    try:
+        case.pristine = source_facts(case.vm)
+    except BaseException:
+        case.vm.stop()
+        shutil.rmtree(case.base, ignore_errors=True)
+        raise
+
+
+def stop_source(case, extra_pids=()):
+    """Stop the class's source VM, SIGKILL its clones (and any extra pids), remove its folder."""
+    case.vm.stop()
+    for pid in clone_processes_under(case.root) + list(extra_pids):
+        os.kill(pid, signal.SIGKILL)
+    shutil.rmtree(case.base, ignore_errors=True)
+

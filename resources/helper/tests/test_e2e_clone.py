@@ -30,22 +30,11 @@ class CloneEndToEndTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.base = qemu_lab.make_base_dir()
-        cls.root = os.path.join(cls.base, "root")
-        cls.vm = SourceVm(cls.base)
-        try:
-            cls.pristine = source_facts(cls.vm)
-        except BaseException:
-            cls.vm.stop()
-            shutil.rmtree(cls.base, ignore_errors=True)
-            raise
+        qemu_lab.start_source(cls)
 
     @classmethod
     def tearDownClass(cls):
-        cls.vm.stop()
-        for pid in clone_processes_under(cls.root):
-            os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(cls.base, ignore_errors=True)
+        qemu_lab.stop_source(cls)
         if MEASURED:
             print("\nmeasured clones (strategy, source pause ms, clone activation ms, bytes moved):")
             for row in MEASURED:

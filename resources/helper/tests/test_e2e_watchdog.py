@@ -8,7 +8,6 @@ that the watchdog itself is gone; only then is `recover` run to fold the clone a
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import time
@@ -19,7 +18,7 @@ from civic_helper.journal import (CLONE_PHASES_BACKGROUND, CLONE_PHASES_PRECOPY,
 from civic_helper.qmp import QmpClient, read_cmdline
 
 from . import qemu_lab
-from .qemu_lab import SourceVm, clone_processes_under, run_helper, source_facts, wait_until
+from .qemu_lab import clone_processes_under, run_helper, source_facts, wait_until
 try:
     from .test_e2e_libvirt import SKIP as LIBVIRT_SKIP, LibvirtEndToEndTest, domain_facts
 except subprocess.TimeoutExpired:
@@ -211,23 +210,12 @@ class BareQemuWatchdogTest(WatchdogCases, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.base = qemu_lab.make_base_dir()
-        cls.root = os.path.join(cls.base, "root")
-        cls.vm = SourceVm(cls.base)
+        qemu_lab.start_source(cls)
         cls.vm_id = cls.vm.vm_id
-        try:
-            cls.pristine = source_facts(cls.vm)
-        except BaseException:
-            cls.vm.stop()
-            shutil.rmtree(cls.base, ignore_errors=True)
-            raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.vm.stop()
-        for pid in clone_processes_under(cls.root) + watchdog_processes(cls.root):
-            os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(cls.base, ignore_errors=True)
+        qemu_lab.stop_source(cls, watchdog_processes(cls.root))
 
     def helper(self, verb, args=None, fault=None):
         return run_helper(verb, self.root, [self.vm.qmp_dir], args, fault=fault)
