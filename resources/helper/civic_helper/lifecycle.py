@@ -140,7 +140,7 @@ def gc(context, args):
         pid = session.clone_pid()
         entry = {"cloneId": session.clone_id, "state": view.state, "helperActive": not locked,
                  "clonePid": pid, "cloneAlive": bool(pid and pid_alive(pid)),
-                 "vm": (session.marker() or {}).get("vm")}
+                 "vm": (session.marker() or {}).get("vm"), "createdAt": session.created_at()}
         entry.update(twin_facts(session, view))
         lease = entry.get("lease")
         if locked:

@@ -1,10 +1,14 @@
 """The `load` verb: drive HTTP load at a twin's forwards on loopback and report what the service did.
 
-Arguments (JSON): {targets: [url | {url, weight}] | accessLog: {path, lastN}, baseUrl, mode: "closed" | "open",
-concurrency, rate, warmupSeconds, durationSeconds, maxRequests, allowedPorts: [int], timeoutSeconds}.
-Every target is checked before the first byte is sent (load_targets.py); the run is bounded in time
+Arguments (JSON): {cloneId, targets: [url | {url, weight}] | accessLog: {path, lastN}, baseUrl,
+mode: "closed" | "open", concurrency, rate, warmupSeconds, durationSeconds, maxRequests, allowedPorts: [int],
+timeoutSeconds}. Every target is checked before the first byte is sent (load_targets.py): on loopback, and
+on a port of the live twin `cloneId`'s forwards (narrowed further by `allowedPorts` when given), so the
+driver can never be turned on production or anything else the host reaches. The run is bounded in time
 and count by hard caps whatever the caller asks, and stops by itself.
 """
+
+import os
 
 from .errors import Cancelled, invalid
 from .load_engine import LoadPlan, LoadRun
@@ -18,7 +22,11 @@ MAX_CONCURRENCY = 512
 MAX_RATE = 100000
 MAX_TIMEOUT_SECONDS = 60
 
-_KNOWN = frozenset(("targets", "accessLog", "baseUrl", "mode", "concurrency", "rate", "warmupSeconds",
+# Test-only: lets the helper's own tests and the driver's benchmark aim at a plain loopback server with
+# no twin (still loopback only). The app never sets it.
+ANY_LOOPBACK_ENV = "CIVIC_HELPER_LOAD_ANY_LOOPBACK"
+
+_KNOWN = frozenset(("cloneId", "targets", "accessLog", "baseUrl", "mode", "concurrency", "rate", "warmupSeconds",
                     "durationSeconds", "maxRequests", "allowedPorts", "timeoutSeconds"))
 
 
@@ -33,12 +41,17 @@ def _number(args, name, default, low, high, integer=False, low_open=False):
     return value
 
 
-def parse_load_args(args):
-    """The plan and the source description for the verb's JSON arguments; refusals raise before any I/O."""
+def parse_load_args(args, twin_ports=None):
+    """The plan and the source description for the verb's JSON arguments; refusals raise before any I/O.
+
+    `twin_ports`: the twin's forward ports (None: only `allowedPorts`, if any, limits the ports).
+    """
     unknown = sorted(set(args) - _KNOWN)
     if unknown:
         raise invalid("Unknown load arguments: %s." % ", ".join(unknown), unknown=unknown)
     allowed_ports = parse_allowed_ports(args.get("allowedPorts"))
+    if twin_ports is not None:
+        allowed_ports = twin_ports if allowed_ports is None else allowed_ports & twin_ports
     if ("targets" in args) == ("accessLog" in args):
         raise invalid("Give exactly one request source: targets (a list of URLs) or accessLog {path, lastN}.")
     mode = args.get("mode", "closed")
@@ -88,7 +101,13 @@ def _progress(emitter, plan):
 
 def run_load(context, args):
     """The `load` verb: check everything, run the plan, return {source, report}."""
-    plan, source = parse_load_args(args)
+    twin_ports = None
+    if "cloneId" in args or os.environ.get(ANY_LOOPBACK_ENV) != "1":
+        if "cloneId" not in args:
+            raise invalid("load needs the cloneId of the twin whose forwards it drives.", argument="cloneId")
+        from .twin import twin_forward_ports
+        twin_ports = twin_forward_ports(context, args["cloneId"])
+    plan, source = parse_load_args(args, twin_ports)
     token = context.token
     run = LoadRun(plan, on_second=_progress(context.emitter, plan), should_stop=lambda: token.requested)
     report = run.run()

@@ -119,6 +119,13 @@ class Session:
         fsync_dir(self.dir)
         fsync_dir(self.root)
 
+    def created_at(self):
+        """When the session was made (its marker's mtime, epoch seconds), or None."""
+        try:
+            return round(os.stat(self.path(MARKER_NAME)).st_mtime, 3)
+        except OSError:
+            return None
+
     def marker(self):
         """The marker's JSON, or None."""
         try:

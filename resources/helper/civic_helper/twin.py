@@ -205,6 +205,19 @@ def forward(context, args):
         session.unlock()
 
 
+def twin_forward_ports(context, clone_id):
+    """The loopback ports of a live twin's TCP forwards: the only places the `load` verb may aim at."""
+    session, view = _running_session(context, {"cloneId": clone_id}, lock=False)
+    lease = read_lease(session)
+    if lease is None:
+        raise invalid("Clone %s is not a twin: load is driven only at a twin's forwards." % session.clone_id,
+                      cloneId=session.clone_id)
+    if is_expired(lease):
+        raise invalid("Twin %s is past its lease." % session.clone_id, cloneId=session.clone_id, expired=True)
+    forwards = twin_facts(session, view)["forwards"]
+    return frozenset(f["hostPort"] for f in forwards if f.get("protocol", "tcp") == "tcp" and f.get("hostPort"))
+
+
 def twin_facts(session, view):
     """What `gc` adds to a session entry: forwards (clone-time and runtime), and for a twin `twin` and `lease`."""
     facts = {"forwards": (view.data("ready").get("result") or {}).get("forwards", []) +

@@ -278,6 +278,29 @@ class TwinEndToEndTest(unittest.TestCase):
         self.assertFalse(accepts(port))
         self.assertEqual(source_facts(self.vm), self.pristine)
 
+    def test_load_aims_only_at_this_twins_forwards(self):
+        result = self.twin(lease=120, hostForwards=[{"hostPort": 0, "guestPort": 80}])
+        port = result["forwards"][0]["hostPort"]
+        bystander = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.addCleanup(bystander.close)
+        bystander.bind(("127.0.0.1", 0))
+        bystander.listen(1)
+        other = bystander.getsockname()[1]
+        run = self.helper("load", {"cloneId": result["cloneId"], "targets": ["http://127.0.0.1:%d/" % other],
+                                   "durationSeconds": 1})
+        self.assertEqual(run.error["code"], "LOAD_TARGET_REFUSED", run.messages)
+        self.assertIn("not one of the twin's forwards (%d)" % port, run.error["message"])
+        run = self.helper("load", {"cloneId": result["cloneId"], "targets": ["http://10.0.2.15:80/"],
+                                   "durationSeconds": 1})
+        self.assertEqual(run.error["code"], "LOAD_TARGET_REFUSED", run.messages)
+        bystander.settimeout(0.5)
+        with self.assertRaises(socket.timeout):
+            bystander.accept()
+        self.assertIsNotNone(self.helper("destroy", {"cloneId": result["cloneId"]}).result)
+        run = self.helper("load", {"cloneId": result["cloneId"], "targets": ["http://127.0.0.1:%d/" % port],
+                                   "durationSeconds": 1})
+        self.assertEqual(run.error["code"], "NOT_FOUND", run.messages)
+
     def test_forward_to_a_taken_port_fails_with_its_reason(self):
         result = self.twin(lease=120)
         taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -304,11 +304,31 @@ class TargetRefusalTest(unittest.TestCase):
         self.assertEqual(lines[-1]["code"], LOAD_TARGET_REFUSED)
         self.assertEqual(server.paths, [])
 
+    def test_without_a_twin_the_verb_refuses_even_a_loopback_server(self):
+        server = start_http(self)
+        lines = run_helper({"targets": [server.url + "/"], "durationSeconds": 1}, any_loopback=False)
+        self.assertEqual(lines[-1]["code"], VALIDATION_FAILED)
+        self.assertIn("cloneId", lines[-1]["message"])
+        lines = run_helper({"cloneId": "cw-000000000000", "targets": [server.url + "/"], "durationSeconds": 1},
+                           any_loopback=False)
+        self.assertEqual(lines[-1]["code"], "NOT_FOUND")
+        self.assertEqual(server.paths, [])
 
-def run_helper(args):
+    def test_twin_ports_narrow_the_allowed_ports(self):
+        good = {"targets": ["http://127.0.0.1:18080/"]}
+        parse_load_args(good, frozenset([18080]))
+        with self.assertRaises(HelperError) as caught:
+            parse_load_args(good, frozenset([18081]))
+        self.assertEqual(caught.exception.code, LOAD_TARGET_REFUSED)
+        with self.assertRaises(HelperError):
+            parse_load_args(dict(good, allowedPorts=[18080]), frozenset([18081]))
+
+
+def run_helper(args, any_loopback=True):
     with tempfile.TemporaryDirectory() as root:
         output = subprocess.run([HELPER, "load", "--root", root, "--json-args", json.dumps(args)],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=60, check=False)
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, timeout=60, check=False,
+                                env=dict(os.environ, CIVIC_HELPER_LOAD_ANY_LOOPBACK="1") if any_loopback else None)
     return [json.loads(line) for line in output.stdout.decode().splitlines()]
 
 
