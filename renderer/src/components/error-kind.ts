@@ -60,6 +60,16 @@ export function errorKindFor(code: ErrorCode): ErrorKind {
       return { tone: 'warning', headline: 'The host could not do it' };
     case 'LOAD_TARGET_REFUSED':
       return { tone: 'warning', headline: 'Load target refused: not a twin forward on loopback' };
+    case 'TWIN_NOT_FOUND':
+      return { tone: 'warning', headline: 'The twin is gone' };
+    case 'TWIN_LEASE_LOST':
+      return { tone: 'warning', headline: 'The twin\'s lease could not be kept' };
+    case 'TWIN_UNRESPONSIVE':
+      return { tone: 'warning', headline: 'The twin does not answer' };
+    case 'FORWARD_FAILED':
+      return { tone: 'warning', headline: 'The forward to the twin could not be opened' };
+    case 'EXPERIMENT_FAILED':
+      return { tone: 'warning', headline: 'The experiment did not finish' };
     case 'TOOLKIT_PREREQUISITE_MISSING':
     case 'TOOLKIT_BUILD_FAILED':
     case 'TOOLKIT_NOT_BUILT':

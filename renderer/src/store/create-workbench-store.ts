@@ -4,10 +4,12 @@ import { guardApi } from '../api/guard-api';
 import { createAppSlice } from './app-slice';
 import { createCapturesSlice } from './captures-slice';
 import { createDiagnosticsSlice } from './diagnostics-slice';
+import { createExperimentsSlice } from './experiments-slice';
 import { createHostsSlice } from './hosts-slice';
 import { createJobsSlice } from './jobs-slice';
 import { createReviewSlice } from './review-slice';
 import { createSettingsSlice } from './settings-slice';
+import { createTwinsSlice } from './twins-slice';
 import type { WorkbenchState } from './types';
 import { createUiSlice } from './ui-slice';
 
@@ -26,5 +28,7 @@ export function createWorkbenchStore(contract: WorkbenchApi): WorkbenchStore {
     ...createUiSlice()(...parts),
     ...createDiagnosticsSlice(api)(...parts),
     ...createSettingsSlice(api)(...parts),
+    ...createTwinsSlice(api)(...parts),
+    ...createExperimentsSlice(api)(...parts),
   }));
 }

@@ -57,7 +57,7 @@ export interface HostsSlice {
   /** Saves the open form; true when saved (the form then closes). */
   saveHost(form: HostForm): Promise<boolean>;
   removeHost(hostId: string): Promise<void>;
-  /** Connects (deploying the helper), then lists the host's VMs. */
+  /** Connects (deploying the helper), then lists the host's VMs and twins. */
   connectHost(hostId: string): Promise<void>;
   disconnectHost(hostId: string): Promise<void>;
   /** Connects, deploys the helper and checks root access, without listing VMs. */
@@ -172,7 +172,7 @@ export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
         if (!result.ok) return fail(hostId, result.error);
         // A host the service already held connected (from an earlier page) sends no state event: ask.
         await get().loadSessions();
-        await get().refreshVms(hostId);
+        await Promise.all([get().refreshVms(hostId), get().loadTwins(hostId)]);
       },
       async testHost(hostId) {
         set((state) => ({ hostsTesting: { ...state.hostsTesting, [hostId]: true }, hostErrors: omit(state.hostErrors, hostId) }));
@@ -188,6 +188,7 @@ export function createHostsSlice(api: WorkbenchApi): SliceCreator<HostsSlice> {
         const result = await api.disconnectHost({ hostId });
         if (!result.ok) fail(hostId, result.error);
         set((state) => ({ vmLists: omit(state.vmLists, hostId), staleVmLists: omit(state.staleVmLists, hostId) }));
+        get().forgetTwins(hostId);
       },
       async refreshVms(hostId) {
         set((state) => ({ vmsLoading: { ...state.vmsLoading, [hostId]: true }, hostErrors: omit(state.hostErrors, hostId) }));

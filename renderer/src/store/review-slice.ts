@@ -3,6 +3,7 @@ import type {
   CaptureDiff,
   CaptureFacts,
   CaptureOverview,
+  ExperimentReport,
   ExportFormat,
   ExportResult,
   Finding,
@@ -36,7 +37,12 @@ import {
 import type { SliceCreator } from './types';
 
 /** The tabs of the Review view. */
-export const reviewTabs = ['processes', 'findings', 'sockets', 'timeline', 'provenance', 'artifacts', 'system', 'compare'] as const;
+export const reviewTabs = ['experiment', 'processes', 'findings', 'sockets', 'timeline', 'provenance', 'artifacts', 'system', 'compare'] as const;
+
+/** The tabs shown for a capture: Experiment only when it holds one (then first and selected). */
+export function visibleReviewTabs(hasExperiment: boolean): readonly ReviewTab[] {
+  return hasExperiment ? reviewTabs : reviewTabs.filter((tab) => tab !== 'experiment');
+}
 
 /** One tab of the Review view. */
 export type ReviewTab = (typeof reviewTabs)[number];
@@ -63,6 +69,8 @@ export interface ReviewSlice {
   readonly sockets: readonly SocketRecord[] | null;
   /** The System tab's facts once loaded (`facts` null when the capture has no system document). */
   readonly system: { readonly facts: SystemFacts | null } | null;
+  /** The experiment the open capture holds (tuning or agents), null for a plain capture. */
+  readonly experiment: ExperimentReport | null;
   readonly triage: TriageRecord | null;
   readonly comparison: { readonly overview: CaptureOverview; readonly diff: CaptureDiff } | null;
   readonly comparing: boolean;
@@ -113,6 +121,7 @@ const initialReview = {
   facts: null,
   sockets: null,
   system: null,
+  experiment: null,
   triage: null,
   comparison: null,
   comparing: false,
@@ -193,10 +202,22 @@ export function createReviewSlice(api: WorkbenchApi): SliceCreator<ReviewSlice> 
         if (current === null) return;
         viewSequence++;
         set({ ...initialReview });
-        const [, facts, triage] = await Promise.all([query(0, defaultProcessView), api.getCaptureFacts({ handle: current }), api.getTriage({ handle: current })]);
+        const [, facts, triage, experiment] = await Promise.all([
+          query(0, defaultProcessView),
+          api.getCaptureFacts({ handle: current }),
+          api.getTriage({ handle: current }),
+          api.getExperiment({ handle: current }),
+        ]);
         if (handle() !== current) return;
-        set({ ...(facts.ok ? { facts: facts.value } : {}), ...(triage.ok ? { triage: triage.value } : {}) });
-        const launchError = !facts.ok ? facts.error : !triage.ok ? triage.error : null;
+        const report = experiment.ok ? experiment.value : null;
+        set((state) => ({
+          ...(facts.ok ? { facts: facts.value } : {}),
+          ...(triage.ok ? { triage: triage.value } : {}),
+          experiment: report,
+          // An experiment's capture opens on its report, unless the user already picked a tab.
+          ...(report !== null && state.reviewTab === 'processes' ? { reviewTab: 'experiment' as const } : {}),
+        }));
+        const launchError = !facts.ok ? facts.error : !triage.ok ? triage.error : !experiment.ok ? experiment.error : null;
         if (launchError) fail(launchError);
       },
 

@@ -9,6 +9,7 @@ import { ReviewHeader } from './review-header';
 import {
   ArtifactsTabContainer,
   CompareTabContainer,
+  ExperimentTabContainer,
   FindingsTabContainer,
   ProvenanceTabContainer,
   SocketsTabContainer,
@@ -18,6 +19,7 @@ import {
 
 /** Each tab's container: it connects the store and renders the tab's view. */
 const tabContainers: Record<ReviewTab, ComponentType> = {
+  experiment: ExperimentTabContainer,
   processes: ProcessesTabContainer,
   findings: FindingsTabContainer,
   sockets: SocketsTabContainer,
@@ -54,6 +56,7 @@ function CaptureReviewContainer() {
       reviewError: store.reviewError,
       tab: store.reviewTab,
       findingCount: store.findings.length,
+      hasExperiment: store.experiment !== null,
     })),
   );
   const actions = useWorkbench(
@@ -89,6 +92,7 @@ function CaptureReviewContainer() {
         exportNote={exportNote}
         tab={state.tab}
         findingCount={state.findingCount}
+        hasExperiment={state.hasExperiment}
         onExport={(format) => void runExport(format)}
         onClose={() => void actions.close()}
         onShowTab={actions.showTab}

@@ -2,10 +2,11 @@ import type { CaptureOverview, ExportFormat, WorkbenchError } from '../../../../
 import { ErrorBanner } from '../../components/error-banner';
 import { IntegrityBadge } from '../../components/integrity-badge';
 import { SignatureBadge } from '../../components/signature-badge';
-import { reviewTabs, type ReviewTab } from '../../store/review-slice';
+import { visibleReviewTabs, type ReviewTab } from '../../store/review-slice';
 import { ProvenanceSummary } from './provenance-summary';
 
 const tabLabels: Record<ReviewTab, string> = {
+  experiment: 'Experiment',
   processes: 'Processes',
   findings: 'Findings',
   sockets: 'Sockets',
@@ -24,6 +25,8 @@ export interface ReviewHeaderProps {
   readonly exportNote: string | null;
   readonly tab: ReviewTab;
   readonly findingCount: number;
+  /** Whether the capture holds an experiment: its tab then comes first. */
+  readonly hasExperiment?: boolean;
   readonly onExport: (format: ExportFormat) => void;
   readonly onClose: () => void;
   readonly onShowTab: (tab: ReviewTab) => void;
@@ -80,7 +83,7 @@ export function ReviewHeader(props: ReviewHeaderProps) {
         </p>
       ) : null}
       <nav className="review-tabs" role="tablist" aria-label="Review">
-        {reviewTabs.map((tab) => (
+        {visibleReviewTabs(props.hasExperiment ?? false).map((tab) => (
           <button
             key={tab}
             type="button"

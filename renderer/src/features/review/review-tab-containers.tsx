@@ -1,4 +1,5 @@
 import { useShallow } from 'zustand/react/shallow';
+import { ExperimentReportView } from '../../components/experiment-report-view';
 import { useWorkbench } from '../../store/store-context';
 import { ArtifactsView } from './artifacts-view';
 import { CompareView } from './compare-view';
@@ -10,6 +11,12 @@ import { TimelineChart } from './timeline-chart';
 
 // One container per Review tab besides Processes (its own file): each reads the store for its tab and
 // hands props to a view. Every tab is shown only while a capture is open.
+
+/** Connects the Experiment tab: the report of the experiment the capture holds. */
+export function ExperimentTabContainer() {
+  const experiment = useWorkbench((store) => store.experiment);
+  return experiment ? <ExperimentReportView report={experiment} /> : <p className="muted">This capture holds no experiment.</p>;
+}
 
 /** Connects the Findings tab: findings, triage and how they are grouped. */
 export function FindingsTabContainer() {

@@ -5,6 +5,7 @@ import type {
   TriageState,
   Result,
   SessionStateEvent,
+  TwinsChangedEvent,
   WorkbenchApi,
   WorkbenchError,
 } from '../../../../preload/api';
@@ -25,6 +26,7 @@ export interface FakeApi {
   readonly api: WorkbenchApi;
   emitJobProgress(event: JobProgressEvent): void;
   emitSessionState(event: SessionStateEvent): void;
+  emitTwinsChanged(event: TwinsChangedEvent): void;
   listenerCount(): number;
 }
 
@@ -32,6 +34,7 @@ export interface FakeApi {
 export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
   const jobListeners = new Set<(event: JobProgressEvent) => void>();
   const sessionListeners = new Set<(event: SessionStateEvent) => void>();
+  const twinsListeners = new Set<(event: TwinsChangedEvent) => void>();
   const api: WorkbenchApi = {
     getAppInfo: vi.fn(async () =>
       ok({ name: 'Civic Workbench', version: '0.1.0', transport: 'web' as const, platform: 'linux', hasNativeDialogs: false }),
@@ -81,6 +84,17 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     getCaptureOutcome: vi.fn(async () => ok(null)),
     getWorkstationKey: vi.fn(async () => failed('NOT_SUPPORTED')),
     setWorkstationKeyName: vi.fn(async () => failed('NOT_SUPPORTED')),
+    startTwin: vi.fn(async () => failed('NOT_SUPPORTED')),
+    listTwins: vi.fn(async () => ok([])),
+    renewTwin: vi.fn(async () => failed('NOT_SUPPORTED')),
+    destroyTwin: vi.fn(async () => ok(null)),
+    openTwinForward: vi.fn(async () => failed('NOT_SUPPORTED')),
+    execInTwin: vi.fn(async () => failed('NOT_SUPPORTED')),
+    listServiceProfiles: vi.fn(async () => ok([])),
+    startTuning: vi.fn(async () => failed('NOT_SUPPORTED')),
+    startAgentRun: vi.fn(async () => failed('NOT_SUPPORTED')),
+    getExperimentOutcome: vi.fn(async () => ok(null)),
+    getExperiment: vi.fn(async () => ok(null)),
     onJobProgress: vi.fn((listener: (event: JobProgressEvent) => void) => {
       jobListeners.add(listener);
       return () => jobListeners.delete(listener);
@@ -92,12 +106,17 @@ export function createFakeApi(overrides: Partial<WorkbenchApi> = {}): FakeApi {
     onHostKeyPrompt: vi.fn(() => () => undefined),
     onSecretPrompt: vi.fn(() => () => undefined),
     onHostNotice: vi.fn(() => () => undefined),
+    onTwinsChanged: vi.fn((listener: (event: TwinsChangedEvent) => void) => {
+      twinsListeners.add(listener);
+      return () => twinsListeners.delete(listener);
+    }),
     ...overrides,
   };
   return {
     api,
     emitJobProgress: (event) => jobListeners.forEach((listener) => listener(event)),
     emitSessionState: (event) => sessionListeners.forEach((listener) => listener(event)),
+    emitTwinsChanged: (event) => twinsListeners.forEach((listener) => listener(event)),
     listenerCount: () => jobListeners.size + sessionListeners.size,
   };
 }
