@@ -1,7 +1,9 @@
-import type { HostEntry, HostNoticeEvent, SessionState } from '../../../../preload/api';
+import { useState } from 'react';
+import type { HostEntry, HostNoticeEvent, SessionState, TwinSummary, VmSummary } from '../../../../preload/api';
 import { ErrorBanner } from '../../components/error-banner';
 import { DiagnosticsContainer } from '../diagnostics/diagnostics-container';
 import { moveFocusInList } from '../../components/list-keyboard';
+import { useNow } from '../../components/use-now';
 import { useWorkbench } from '../../store/store-context';
 import { hostErrorAction } from './host-error-action';
 import { HostForm } from './host-form';
@@ -9,6 +11,8 @@ import { draftFromHost, emptyHostDraft } from './host-form-fields';
 import { HostKeyDialog } from './host-key-dialog';
 import { HostNotices } from './host-notices';
 import { SecretDialog } from './secret-dialog';
+import { StartTwinForm } from './start-twin-form';
+import { TwinList } from './twin-list';
 import { VmList } from './vm-list';
 import './hosts.css';
 
@@ -22,6 +26,32 @@ const stateLabels: Record<SessionState, string> = {
 
 // One empty list for every host without notices, so the selector's result stays the same object.
 const noNotices: readonly HostNoticeEvent[] = [];
+const noTwins: readonly TwinSummary[] = [];
+
+/** A connected host's twins, their lease counting down, and their last error. */
+function HostTwins({ hostId }: { hostId: string }) {
+  const twins = useWorkbench((store) => store.twins[hostId] ?? noTwins);
+  const error = useWorkbench((store) => store.twinErrors[hostId]);
+  const busy = useWorkbench((store) => store.twinsBusy);
+  const renewTwin = useWorkbench((store) => store.renewTwin);
+  const destroyTwin = useWorkbench((store) => store.destroyTwin);
+  const openTwinForward = useWorkbench((store) => store.openTwinForward);
+  const dismissTwinError = useWorkbench((store) => store.dismissTwinError);
+  const nowMs = useNow();
+  return (
+    <>
+      {error ? <ErrorBanner error={error} onDismiss={() => dismissTwinError(hostId)} /> : null}
+      <TwinList
+        twins={twins}
+        nowMs={nowMs}
+        busy={busy}
+        onRenew={(twin) => void renewTwin(hostId, twin.twinId)}
+        onDestroy={(twin) => void destroyTwin(hostId, twin.twinId)}
+        onOpenForward={(twin, guestPort) => void openTwinForward(hostId, twin.twinId, guestPort)}
+      />
+    </>
+  );
+}
 
 /** One host: its state, its actions, its last error and, when connected, its VMs. */
 function HostRow({ host }: { host: HostEntry }) {
@@ -42,6 +72,9 @@ function HostRow({ host }: { host: HostEntry }) {
   const removeHost = useWorkbench((store) => store.removeHost);
   const dismissHostError = useWorkbench((store) => store.dismissHostError);
   const openCapturePanel = useWorkbench((store) => store.openCapturePanel);
+  const startTwin = useWorkbench((store) => store.startTwin);
+  const [twinVm, setTwinVm] = useState<VmSummary | null>(null);
+  const [startingTwin, setStartingTwin] = useState(false);
   const busy = state === 'connecting' || state === 'reconnecting';
   const connected = state === 'connected';
   const action = error ? hostErrorAction(error.code) : null;
@@ -108,7 +141,36 @@ function HostRow({ host }: { host: HostEntry }) {
         </p>
       ) : null}
       {loading ? <p className="muted">Listing VMs…</p> : null}
-      {vmList && connected ? <VmList list={vmList} stale={vmListStale} onCapture={(vm) => openCapturePanel(host.id, vm)} /> : null}
+      {connected ? <HostTwins hostId={host.id} /> : null}
+      {vmList && connected ? (
+        <VmList
+          list={vmList}
+          stale={vmListStale}
+          onCapture={(vm) => openCapturePanel(host.id, vm)}
+          onStartTwin={setTwinVm}
+          openVmId={twinVm?.id ?? null}
+          openPanel={
+            twinVm ? (
+              <StartTwinForm
+                key={twinVm.id}
+                hostId={host.id}
+                vmId={twinVm.id}
+                vmName={twinVm.name ?? twinVm.id}
+                busy={startingTwin}
+                onCancel={() => setTwinVm(null)}
+                onStart={(request) => {
+                  setStartingTwin(true);
+                  void startTwin(request).then((started) => {
+                    setStartingTwin(false);
+                    // The job shows in Jobs and the twin here once it is up; a refusal stays above with the form open.
+                    if (started) setTwinVm(null);
+                  });
+                }}
+              />
+            ) : null
+          }
+        />
+      ) : null}
     </li>
   );
 }

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import type { HostVmList, VmSummary } from '../../../../preload/api';
 
 /** The badges of one VM: what it is and whether it can be cloned, each with a reason to hover. */
@@ -23,9 +24,24 @@ export function vmBadges(vm: VmSummary, list: HostVmList): Array<{ label: string
  * The VMs of one connected host.
  *
  * `stale`: the last refresh failed, so this list may name VMs that are gone; it is shown greyed, as
- * "last seen", and nothing in it is offered for capture.
+ * "last seen", and nothing in it is offered for capture or as a twin. `openVmId`'s row shows `openPanel`
+ * under it (the start-twin form).
  */
-export function VmList({ list, stale = false, onCapture }: { list: HostVmList; stale?: boolean; onCapture?: (vm: VmSummary) => void }) {
+export function VmList({
+  list,
+  stale = false,
+  onCapture,
+  onStartTwin,
+  openVmId,
+  openPanel,
+}: {
+  list: HostVmList;
+  stale?: boolean;
+  onCapture?: (vm: VmSummary) => void;
+  onStartTwin?: (vm: VmSummary) => void;
+  openVmId?: string | null;
+  openPanel?: ReactNode;
+}) {
   if (list.vms.length === 0) {
     return (
       <p className="muted" data-testid="vm-empty">
@@ -62,6 +78,19 @@ export function VmList({ list, stale = false, onCapture }: { list: HostVmList; s
             Capture…
           </button>
         ) : null}
+        {onStartTwin && vm.cloneable && !unreadable && !stale ? (
+          <button
+            type="button"
+            className="button button-small"
+            data-testid="vm-start-twin"
+            aria-expanded={openVmId === vm.id}
+            disabled={openVmId === vm.id}
+            onClick={() => onStartTwin(vm)}
+          >
+            Start twin…
+          </button>
+        ) : null}
+        {openVmId === vm.id && !stale ? <div className="vm-panel">{openPanel}</div> : null}
       </li>
     );
   });

@@ -1,8 +1,42 @@
+import { useMemo } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { JobKind } from '../../../../preload/api';
 import { ErrorBanner } from '../../components/error-banner';
 import { formatTime } from '../../components/format';
 import { moveFocusInList } from '../../components/list-keyboard';
 import { ProgressBar } from '../../components/progress-bar';
+import { useNow } from '../../components/use-now';
+import { liveTwins } from '../../store/logic/twins';
 import { useWorkbench } from '../../store/store-context';
+import { TwinTimes, type HostTwin } from './twin-times';
+
+/** What each kind of job is called in the list. */
+export const jobKindLabels: Readonly<Record<JobKind, string>> = {
+  'open-capture': 'Open capture',
+  'verify-capture': 'Verify capture',
+  'connect-host': 'Connect',
+  clone: 'Clone',
+  collect: 'Collect',
+  capture: 'Capture',
+  twin: 'Twin',
+  experiment: 'Experiment',
+};
+
+/** The live twins of the connected hosts, with their hosts' aliases, for the Jobs view. */
+function TwinTimesContainer() {
+  const { hosts, sessionStates, twinsByHost } = useWorkbench(
+    useShallow((state) => ({ hosts: state.hosts, sessionStates: state.sessionStates, twinsByHost: state.twins })),
+  );
+  const twins = useMemo(
+    () =>
+      hosts.flatMap((host): HostTwin[] =>
+        sessionStates[host.id] === 'connected' ? liveTwins(twinsByHost[host.id]).map((twin) => ({ hostAlias: host.alias, twin })) : [],
+      ),
+    [hosts, sessionStates, twinsByHost],
+  );
+  const nowMs = useNow();
+  return <TwinTimes twins={twins} nowMs={nowMs} />;
+}
 
 /** Every job with its progress, step and state; running jobs can be cancelled. */
 export function JobsContainer() {
@@ -12,11 +46,12 @@ export function JobsContainer() {
   return (
     <div className="jobs">
       {error ? <ErrorBanner error={error} /> : null}
+      <TwinTimesContainer />
       {jobs.length === 0 ? (
         <section className="panel">
           <p className="muted">
-            No jobs yet. Opening a capture, connecting to a host and cloning a VM each run as a job you can
-            follow and cancel here.
+            No jobs yet. Opening a capture, connecting to a host, cloning a VM, starting a twin and running an
+            experiment each run as a job you can follow and cancel here.
           </p>
         </section>
       ) : (
@@ -27,7 +62,9 @@ export function JobsContainer() {
                 <span className="job-title" tabIndex={0} data-list-item>
                   {job.title}
                 </span>
-                <span className="badge badge-small">{job.kind}</span>
+                <span className="badge badge-small" data-testid="job-kind" data-kind={job.kind}>
+                  {jobKindLabels[job.kind]}
+                </span>
                 <span className={`job-state job-state-${job.state}`}>{job.state}</span>
                 {job.state === 'running' ? (
                   <button type="button" className="button button-small" onClick={() => void cancelJob(job.jobId)}>
