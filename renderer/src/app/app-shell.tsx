@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import { ErrorBanner } from '../components/error-banner';
 import { connectionLostResult } from '../api/connection-lost';
 import { HostsContainer } from '../features/hosts/hosts-container';
+import { ExperimentsContainer } from '../features/experiments/experiments-container';
 import { JobsContainer } from '../features/jobs/jobs-container';
 import { ReviewContainer } from '../features/review/review-container';
 import { WizardsView } from '../features/wizards/wizards-view';
@@ -100,6 +101,8 @@ function CurrentView({ view }: { view: View }) {
       return <JobsContainer />;
     case 'review':
       return <ReviewContainer />;
+    case 'experiments':
+      return <ExperimentsContainer />;
     case 'wizards':
       return <WizardsView />;
     case 'settings':

@@ -6,6 +6,7 @@ export const viewLabels: Readonly<Record<View, string>> = {
   hosts: 'Hosts',
   jobs: 'Jobs',
   review: 'Review',
+  experiments: 'Experiments',
   wizards: 'Wizards',
   settings: 'Settings',
 };
@@ -14,6 +15,7 @@ const viewIcons: Readonly<Record<View, string>> = {
   hosts: '⌂',
   jobs: '≡',
   review: '◉',
+  experiments: '⚗',
   wizards: '✦',
   settings: '⚙',
 };

@@ -9,7 +9,7 @@ export interface ShortcutKey {
   readonly shiftKey: boolean;
 }
 
-/** The view a key chord switches to (Alt+1..5 or Ctrl+1..5), or null. */
+/** The view a key chord switches to (Alt+1..6 or Ctrl+1..6), or null. */
 export function viewForShortcut(event: ShortcutKey): View | null {
   if (event.shiftKey || event.metaKey || event.altKey === event.ctrlKey) return null;
   const digit = Number(event.key);

@@ -1,7 +1,7 @@
 import type { SliceCreator } from './types';
 
-/** The views of the left navigation, in order (Alt/Ctrl+1..5). */
-export const views = ['hosts', 'jobs', 'review', 'wizards', 'settings'] as const;
+/** The views of the left navigation, in order (Alt/Ctrl+1..6). */
+export const views = ['hosts', 'jobs', 'review', 'experiments', 'wizards', 'settings'] as const;
 
 /** One view of the left navigation. */
 export type View = (typeof views)[number];

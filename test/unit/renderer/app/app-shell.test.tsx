@@ -254,6 +254,8 @@ describe('shell', () => {
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Jobs');
     expect(document.activeElement).toBe(screen.getByRole('heading', { level: 1 }));
     fireEvent.keyDown(window, { key: '4', altKey: true });
+    expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Experiments');
+    fireEvent.keyDown(window, { key: '5', altKey: true });
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Wizards');
     fireEvent.keyDown(window, { key: '1', ctrlKey: true });
     expect(screen.getByText('Connect to a KVM host over SSH')).toBeTruthy();
