@@ -22,7 +22,7 @@ export const VIRTIO_MODULES: readonly string[] = [
 ];
 
 /** Static guest programs compiled from test/lab/guest/*.c. */
-export const GUEST_PROGRAMS: readonly string[] = ['civic-worker', 'civic-daemon', 'civic-sleeper'];
+export const GUEST_PROGRAMS: readonly string[] = ['civic-worker', 'civic-daemon', 'civic-sleeper', 'civic-web'];
 
 /** Guest scripts copied to /lab in the initramfs. */
 const GUEST_SCRIPTS: readonly string[] = ['workload.sh', 'plant.sh', 'supervisor.sh', 'tier2.sh', 'tier3.sh', 'backdoor.cgi'];
@@ -195,7 +195,7 @@ async function initramfsEntries(work: string, kernelRelease: string): Promise<Cp
     entries.push({ kind: 'file', path, data: await readFile(source), mode });
   };
 
-  for (const folder of ['proc', 'sys', 'dev', 'run', 'tmp', 'var/tmp', 'var/run', 'root', 'etc/lab', 'www/cgi-bin', 'lib/modules']) {
+  for (const folder of ['proc', 'sys', 'dev', 'run', 'tmp', 'var/tmp', 'var/run', 'root', 'etc/lab', 'www/cgi-bin', 'lib/modules', 'var/log/civic-web']) {
     addDirectory(folder);
   }
   entries.push({ kind: 'char-device', path: 'dev/console', major: 5, minor: 1 });
@@ -240,6 +240,8 @@ async function initramfsEntries(work: string, kernelRelease: string): Promise<Cp
   await addFile('etc/passwd', join(GUEST_SOURCE_DIR, 'passwd'), 0o644);
   await addFile('etc/group', join(GUEST_SOURCE_DIR, 'group'), 0o644);
   await addFile('etc/ssh/sshd_config', join(GUEST_SOURCE_DIR, 'sshd_config'), 0o644);
+  await addFile('etc/civic-web.conf', join(GUEST_SOURCE_DIR, 'civic-web.conf'), 0o644);
+  await addFile('usr/sbin/civic-web-ctl', join(GUEST_SOURCE_DIR, 'civic-web-ctl'), 0o755);
   return entries;
 }
 

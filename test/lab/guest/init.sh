@@ -55,6 +55,8 @@ fi
 if [ "$variant" = compromised ]; then
   /lab/plant.sh
 fi
+# The web service with a tuning knob (/etc/civic-web.conf), on :8080.
+civic-web-ctl start
 echo "civic-lab: ready"
 
 # PID 1 must never exit; waiting also reaps the children it started.
