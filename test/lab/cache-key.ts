@@ -16,6 +16,7 @@ export const IMAGE_HOST_PACKAGES: readonly string[] = [
   'busybox-static',
   'qemu-guest-agent',
   'openssh-server',
+  'sysstat',
   'libc6',
   'libc6-dev',
   'gcc-12',

@@ -24,6 +24,15 @@ export const VIRTIO_MODULES: readonly string[] = [
 /** Static guest programs compiled from test/lab/guest/*.c. */
 export const GUEST_PROGRAMS: readonly string[] = ['civic-worker', 'civic-daemon', 'civic-sleeper', 'civic-web'];
 
+/** Dynamically linked host binaries copied into the image at the same path, with their libraries. */
+export const GUEST_HOST_BINARIES: readonly string[] = [
+  '/usr/sbin/qemu-ga',
+  '/usr/sbin/sshd',
+  // sysstat's collector and reporter: a monitoring agent the guest carries but does not run.
+  '/usr/lib/sysstat/sadc',
+  '/usr/bin/sadf',
+];
+
 /** Guest scripts copied to /lab in the initramfs. */
 const GUEST_SCRIPTS: readonly string[] = ['workload.sh', 'plant.sh', 'supervisor.sh', 'tier2.sh', 'tier3.sh', 'backdoor.cgi'];
 
@@ -210,10 +219,12 @@ async function initramfsEntries(work: string, kernelRelease: string): Promise<Cp
     entries.push({ kind: 'symlink', path: applet, target: '/bin/busybox' });
   }
 
-  for (const binary of ['/usr/sbin/qemu-ga', '/usr/sbin/sshd']) {
+  for (const binary of GUEST_HOST_BINARIES) {
     await addFile(binary.slice(1), binary, 0o755);
   }
-  for (const library of await sharedLibraries(['/usr/sbin/qemu-ga', '/usr/sbin/sshd'])) {
+  // Debian's `sar` is an alternative (sar.sysstat); the guest has no alternatives system.
+  await addFile('usr/bin/sar', '/usr/bin/sar.sysstat', 0o755);
+  for (const library of await sharedLibraries([...GUEST_HOST_BINARIES, '/usr/bin/sar.sysstat'])) {
     await addFile(library.slice(1), await realpath(library), 0o755);
   }
 
