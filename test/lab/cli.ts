@@ -50,6 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const detail = report.info?.vms.find((entry) => entry.name === vm.name);
         const ports = detail?.forwardedPorts.map((forward) => `${forward.hostPort}->${forward.guestPort}`).join(' ') ?? '';
         console.log(`vm ${vm.name} (${vm.kind}): ${vm.state}, pid ${vm.pid}${ports ? `, forwards ${ports}` : ''}`);
+        if (detail?.guestAddress) console.log(`  guest address ${detail.guestAddress}`);
         if (detail?.qmpSocketPath) console.log(`  qmp ${detail.qmpSocketPath}`);
         if (detail?.qgaSocketPath) console.log(`  qga ${detail.qgaSocketPath}`);
       }

@@ -22,6 +22,8 @@ export interface LabVmInfo {
   /** Libvirt domain name, or null for bare QEMU. */
   readonly libvirtDomain: string | null;
   readonly forwardedPorts: readonly ForwardedPort[];
+  /** The guest's own address and prefix (`10.0.2.15/24`, or lab-static's `192.168.77.10/24`). */
+  readonly guestAddress: string;
   readonly diskPath: string;
   readonly machineType: string;
   /** Seconds from start until the guest answered (qemu-ga ping or SSH banner). */

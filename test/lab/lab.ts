@@ -20,7 +20,7 @@ import { startQemuVm } from './qemu-vm';
 import { runCommand } from './run-command';
 import { waitForSshBanner } from './ssh-banner';
 import { ensureKeyPair, knownHostsLine } from './ssh-keys';
-import { LAB_MACHINE_TYPE, selectVms, type LabVmSpec } from './vm-catalog';
+import { guestAddress, LAB_MACHINE_TYPE, selectVms, type LabVmSpec } from './vm-catalog';
 
 /** Options for {@link labUp}. */
 export interface LabUpOptions {
@@ -271,7 +271,7 @@ async function startEverything(
         spec,
         pid,
         startedAt,
-        vm: { name: spec.name, kind: 'libvirt', variant: spec.variant, agent: spec.agent, pid, qmpSocketPath: null, qgaSocketPath: null, libvirtDomain: spec.name, forwardedPorts, diskPath, machineType: LAB_MACHINE_TYPE },
+        vm: { name: spec.name, kind: 'libvirt', variant: spec.variant, agent: spec.agent, pid, qmpSocketPath: null, qgaSocketPath: null, libvirtDomain: spec.name, forwardedPorts, guestAddress: guestAddress(spec), diskPath, machineType: LAB_MACHINE_TYPE },
       });
       continue;
     }
@@ -284,7 +284,7 @@ async function startEverything(
       spec,
       pid,
       startedAt,
-      vm: { name: spec.name, kind: 'qemu', variant: spec.variant, agent: spec.agent, pid, qmpSocketPath, qgaSocketPath, libvirtDomain: null, forwardedPorts, diskPath, machineType: LAB_MACHINE_TYPE },
+      vm: { name: spec.name, kind: 'qemu', variant: spec.variant, agent: spec.agent, pid, qmpSocketPath, qgaSocketPath, libvirtDomain: null, forwardedPorts, guestAddress: guestAddress(spec), diskPath, machineType: LAB_MACHINE_TYPE },
     });
   }
 

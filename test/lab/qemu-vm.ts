@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { spawnDaemon } from './run-command';
-import { guestCommandLine, LAB_MACHINE_TYPE, LAB_MEMORY_MIB, type LabVmSpec } from './vm-catalog';
+import { guestCommandLine, LAB_MACHINE_TYPE, LAB_MEMORY_MIB, slirpNetworkOptions, type LabVmSpec } from './vm-catalog';
 
 /** Host-side paths and ports of one bare-QEMU VM. */
 export interface QemuVmLaunch {
@@ -22,7 +22,9 @@ export interface QemuVmLaunch {
  * arguments (different backends) accepts this VM's migration stream.
  */
 export function qemuArguments(launch: QemuVmLaunch): string[] {
-  const hostForwards = launch.forwards.map((forward) => `,hostfwd=tcp:127.0.0.1:${forward.hostPort}-:${forward.guestPort}`).join('');
+  // slirp forwards to its first DHCP address (x.x.x.15) when none is named: a static guest needs its own.
+  const forwardTo = launch.spec.staticNetwork ? launch.spec.staticNetwork.address.split('/')[0] : '';
+  const hostForwards = launch.forwards.map((forward) => `,hostfwd=tcp:127.0.0.1:${forward.hostPort}-${forwardTo}:${forward.guestPort}`).join('');
   const args = [
     '-name', `${launch.spec.name},debug-threads=on`,
     '-machine', `${LAB_MACHINE_TYPE},accel=tcg`,
@@ -41,7 +43,7 @@ export function qemuArguments(launch: QemuVmLaunch): string[] {
     '-blockdev', `driver=file,filename=${launch.diskPath},node-name=data-file`,
     '-blockdev', 'driver=qcow2,file=data-file,node-name=data-disk',
     '-device', 'virtio-blk-pci,drive=data-disk,id=data-disk-device,bus=pcie.0,addr=0x4',
-    '-netdev', `user,id=net0${hostForwards}`,
+    '-netdev', `user,id=net0${slirpNetworkOptions(launch.spec)}${hostForwards}`,
     '-device', `virtio-net-pci,netdev=net0,id=net0-device,mac=${launch.spec.mac},bus=pcie.0,addr=0x3`,
   ];
   if (launch.qgaSocketPath) {

@@ -2,6 +2,7 @@
 # PID 1 of every lab guest. The kernel command line picks the personality:
 #   civic.variant=clean|compromised   planted oddities or none
 #   civic.agent=qga|ssh               how the host reaches the guest
+#   civic.net=A.B.C.D/N civic.gw=G    a static address and gateway (default 10.0.2.15/24 via 10.0.2.2)
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -13,13 +14,17 @@ mount -t tmpfs tmpfs /tmp
 
 variant=clean
 agent=qga
+address=10.0.2.15/24
+gateway=10.0.2.2
 for word in $(cat /proc/cmdline); do
   case "$word" in
     civic.variant=*) variant="${word#civic.variant=}" ;;
     civic.agent=*) agent="${word#civic.agent=}" ;;
+    civic.net=*) address="${word#civic.net=}" ;;
+    civic.gw=*) gateway="${word#civic.gw=}" ;;
   esac
 done
-echo "civic-lab: variant=$variant agent=$agent"
+echo "civic-lab: variant=$variant agent=$agent address=$address gateway=$gateway"
 
 # The cloud kernel ships virtio as modules without modules.dep: the build wrote the dependency order.
 for module in $(cat /lib/modules/load-order); do
@@ -28,8 +33,9 @@ done
 
 hostname "lab-$variant"
 ifconfig lo 127.0.0.1 up
-ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up
-route add default gw 10.0.2.2
+ip addr add "$address" brd + dev eth0
+ip link set eth0 up
+ip route add default via "$gateway"
 
 if [ "$agent" = qga ]; then
   port=""
