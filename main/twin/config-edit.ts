@@ -48,8 +48,8 @@ export function readParameter(text: string, syntax: ConfigSyntax, address: Param
  * (spacing around `=`, separator, indentation, line ending) is added where that context's settings
  * live. Refused with VALIDATION_FAILED: a key set more than once in its context (which one would the
  * service read?), a value with a newline, control character or leading or trailing blank, a `#` in a
- * key-equals-value value, `;{}#` or quotes in an nginx value, and an nginx file whose braces or
- * statements do not close.
+ * key-equals-value value, `;{}#` or quotes in an nginx value, an nginx file whose braces or
+ * statements do not close, and a file over 4 MiB.
  */
 export function setParameter(text: string, syntax: ConfigSyntax, address: ParameterAddress, value: string): ParameterEdit {
   checkValue(syntax, address.key, value);
@@ -115,7 +115,11 @@ interface Line {
   readonly next: number;
 }
 
+/** Configuration files are small; a larger one from a guest is refused rather than scanned. */
+const MAX_CONFIG_CHARACTERS = 4 * 1024 * 1024;
+
 function scan(text: string, syntax: ConfigSyntax): Layout {
+  if (text.length > MAX_CONFIG_CHARACTERS) refuse(`The configuration file is larger than ${MAX_CONFIG_CHARACTERS / 1024 / 1024} MiB; it is not edited.`);
   const lineEnding = detectLineEnding(text);
   switch (syntax) {
     case 'key-equals-value':
@@ -232,6 +236,8 @@ function nginxTokens(text: string): NginxToken[] {
 }
 
 function scanNginx(text: string): Pick<Layout, 'occurrences' | 'contexts'> {
+  // One lookup table: counting newlines per directive would be quadratic on a long file.
+  const lineOf = lineLocator(text);
   const occurrences: Occurrence[] = [];
   const contexts: ContextSpan[] = [];
   const open: { path: string[]; line: number; bodyStart: number; indent: string }[] = [];
@@ -244,15 +250,15 @@ function scanNginx(text: string): Pick<Layout, 'occurrences' | 'contexts'> {
     const path = open.length === 0 ? [] : (open[open.length - 1] as { path: string[] }).path;
     const first = words[0];
     if (token.kind === '}') {
-      if (words.length > 0) refuse(`The nginx statement on line ${lineAt(text, (first as NginxToken).start)} has no ';' before '}'.`);
+      if (words.length > 0) refuse(`The nginx statement on line ${lineOf((first as NginxToken).start)} has no ';' before '}'.`);
       const block = open.pop();
-      if (block === undefined) refuse(`The '}' on line ${lineAt(text, token.start)} closes no block.`);
+      if (block === undefined) refuse(`The '}' on line ${lineOf(token.start)} closes no block.`);
       contexts.push({ path: block.path, line: block.line, bodyStart: block.bodyStart, bodyEnd: token.start, indent: block.indent });
     } else if (first === undefined) {
-      if (token.kind === '{') refuse(`The '{' on line ${lineAt(text, token.start)} has no block name.`);
+      if (token.kind === '{') refuse(`The '{' on line ${lineOf(token.start)} has no block name.`);
       // A lone ';' is an empty statement nginx accepts.
     } else if (token.kind === '{') {
-      open.push({ path: [...path, text.slice(first.start, first.end)], line: lineAt(text, first.start), bodyStart: token.end, indent: indentAt(text, first.start) });
+      open.push({ path: [...path, text.slice(first.start, first.end)], line: lineOf(first.start), bodyStart: token.end, indent: indentAt(text, first.start) });
     } else {
       const args = words.slice(1);
       const firstArgument = args[0];
@@ -262,7 +268,7 @@ function scanNginx(text: string): Pick<Layout, 'occurrences' | 'contexts'> {
       occurrences.push({
         key: text.slice(first.start, first.end),
         context: path,
-        line: lineAt(text, first.start),
+        line: lineOf(first.start),
         value: text.slice(valueStart, valueEnd),
         valueStart,
         valueEnd,
@@ -274,7 +280,7 @@ function scanNginx(text: string): Pick<Layout, 'occurrences' | 'contexts'> {
     }
     words = [];
   }
-  if (words.length > 0) refuse(`The nginx statement on line ${lineAt(text, (words[0] as NginxToken).start)} has no closing ';'.`);
+  if (words.length > 0) refuse(`The nginx statement on line ${lineOf((words[0] as NginxToken).start)} has no closing ';'.`);
   const unclosed = open[open.length - 1];
   if (unclosed !== undefined) refuse(`The nginx block '${unclosed.path.join(' ')}' opened on line ${unclosed.line} never closes.`);
   return { occurrences, contexts };
@@ -415,9 +421,23 @@ function detectLineEnding(text: string): string {
 }
 
 function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let index = text.indexOf('\n'); index >= 0 && index < offset; index = text.indexOf('\n', index + 1)) line++;
-  return line;
+  return lineLocator(text)(offset);
+}
+
+/** A function from an offset to its 1-based line, by binary search over the line starts. */
+function lineLocator(text: string): (offset: number) => number {
+  const starts = [0];
+  for (let index = text.indexOf('\n'); index >= 0; index = text.indexOf('\n', index + 1)) starts.push(index + 1);
+  return (offset) => {
+    let low = 0;
+    let high = starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >> 1;
+      if ((starts[middle] as number) <= offset) low = middle;
+      else high = middle - 1;
+    }
+    return low + 1;
+  };
 }
 
 function lineStartOffset(text: string, line: number): number {

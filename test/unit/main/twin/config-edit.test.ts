@@ -157,3 +157,11 @@ describe('nginx', () => {
     );
   });
 });
+
+describe('size', () => {
+  it('edits a long nginx file at its last line, and refuses one over 4 MiB', () => {
+    const long = `${Array.from({ length: 20_000 }, (_, index) => `set_${index} ${index};`).join('\n')}\nworker_processes 1;\n`;
+    expect(setParameter(long, 'nginx', { key: 'worker_processes' }, '2')).toMatchObject({ line: 20_001, originalValue: '1' });
+    expect(refusal(() => readParameter(`${'#'.repeat(4 * 1024 * 1024)}\n`, 'key-equals-value', { key: 'a' }))).toMatch(/larger than 4 MiB/);
+  });
+});
