@@ -14,6 +14,9 @@ import { createCaptureSessionService, type CaptureSessionService } from './captu
 import type { LocalToolkit } from './capture-session/host-toolkit';
 import { buildLocalToolkit } from './capture-session/local-toolkit';
 import { createSshCaptureHost } from './capture-session/ssh-capture-host';
+import { uploadToolkit } from './capture-session/host-toolkit';
+import { createTwinService, type TwinService } from './twin/twin-service';
+import { createExperimentService, type ExperimentService } from './twin/experiment-service';
 
 /** What the adapters provide to the services. */
 export interface ServiceDependencies {
@@ -55,6 +58,10 @@ export interface WorkbenchServices {
   readonly capture: CaptureSessionService;
   /** The workstation's Ed25519 key that signs captures (Settings shows it). */
   readonly workstationKey: WorkstationKeyStore;
+  /** Twins: clones kept alive under a lease the host enforces (Hosts, Jobs, `civic twin`). */
+  readonly twins: TwinService;
+  /** Experiments on twins: live tuning, monitoring agents (Experiments, `civic twin tune|agents`). */
+  readonly experiments: ExperimentService;
   readonly events: EventBus;
   shutdown(): Promise<void>;
 }
@@ -110,6 +117,34 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     },
   });
 
+  const hostAlias = async (hostId: string): Promise<string> => (await hosts.ssh.hosts.get(hostId)).alias;
+  const twins = createTwinService({
+    jobs,
+    helper: hosts.helper,
+    connection: (hostId, signal) => hosts.ssh.connect(hostId, signal),
+    hostAlias,
+    listedVm: (hostId, vmId) => hosts.listedVm(hostId, vmId),
+    emit: (event) => events.emit('twinsChanged', event),
+  });
+  const localToolkit = deps.toolkit ?? ((onBuilding?: () => void) => buildLocalToolkit(deps.resourcesDir, onBuilding === undefined ? {} : { onBuilding }));
+  const experiments = createExperimentService({
+    jobs,
+    twins,
+    connection: (hostId, signal) => hosts.ssh.connect(hostId, signal),
+    hostAlias,
+    listedVm: (hostId, vmId) => hosts.listedVm(hostId, vmId),
+    async toolkitOnHost(hostId, context) {
+      const toolkit = await localToolkit(() => context.progress(0.02, 'Building the in-guest toolkit on this machine (first use)'));
+      const connection = await hosts.ssh.connect(hostId, context.signal);
+      const upload = await uploadToolkit({ connection, run: (argv, options) => hosts.ssh.run(hostId, argv, options) }, toolkit, context.signal);
+      return { remoteDir: upload.remoteDir };
+    },
+    caseDir: deps.caseDir ?? join(deps.appDataDir, 'cases'),
+    actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,
+    toolVersion: appVersion,
+    signer: () => workstationKey.signer(),
+  });
+
   return {
     app,
     jobs,
@@ -118,9 +153,13 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     hosts,
     capture,
     workstationKey,
+    twins,
+    experiments,
     events,
     async shutdown() {
       await jobs.shutdown();
+      // Renewing stops; each twin then ends at its lease on the host, as it would if the app crashed.
+      await twins.close();
       hosts.close();
     },
   };

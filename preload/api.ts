@@ -70,6 +70,12 @@ export type ErrorCode =
   | 'VM_NOT_CLONEABLE'
   | 'IMPACT_BUDGET_EXCEEDED'
   | 'LOAD_TARGET_REFUSED'
+  // Twins and the experiments run on them
+  | 'TWIN_NOT_FOUND'
+  | 'TWIN_LEASE_LOST'
+  | 'TWIN_UNRESPONSIVE'
+  | 'FORWARD_FAILED'
+  | 'EXPERIMENT_FAILED'
   // The in-guest toolkit, built on this machine
   | 'TOOLKIT_PREREQUISITE_MISSING'
   | 'TOOLKIT_BUILD_FAILED'
@@ -109,7 +115,7 @@ export interface AppInfo {
 }
 
 /** Kinds of long work the job runner carries. */
-export type JobKind = 'open-capture' | 'verify-capture' | 'connect-host' | 'clone' | 'collect' | 'capture';
+export type JobKind = 'open-capture' | 'verify-capture' | 'connect-host' | 'clone' | 'collect' | 'capture' | 'twin' | 'experiment';
 
 /** The life of a job. */
 export type JobState = 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -817,6 +823,200 @@ export interface CaptureOutcome {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Twins: clones kept alive under a lease the host enforces, and the experiments run on them
+// ---------------------------------------------------------------------------------------------
+
+/** A forward from 127.0.0.1 on the KVM host to a port of the twin (and, when opened, on to this machine). */
+export interface TwinForward {
+  readonly guestPort: number;
+  /** The guest address slirp forwards to (the guest's own, taken from the clone). */
+  readonly guestAddress: string;
+  /** The bound port on the host's loopback. */
+  readonly hostPort: number;
+  /** `http://127.0.0.1:PORT/` on this machine once `openTwinForward` tunnelled it over SSH; null before. */
+  readonly localUrl: string | null;
+}
+
+/** A twin as Hosts and Jobs show it. */
+export interface TwinSummary {
+  readonly hostId: string;
+  /** The helper's clone id. */
+  readonly twinId: string;
+  /** The source VM's reference (`qmp:/path.sock`, `libvirt:NAME`) and name. */
+  readonly vmId: string;
+  readonly vmName: string | null;
+  /** `live` within its lease; `expired` once the host destroyed it; `gone` when the host no longer lists it. */
+  readonly state: 'live' | 'expired' | 'gone';
+  /** ISO 8601. */
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly ttlSeconds: number;
+  /** At the time of the snapshot; the UI counts down from `expiresAt`. */
+  readonly secondsLeft: number;
+  /** Whether this app renews the lease while it runs (it stops when the app closes or the twin is destroyed). */
+  readonly autoRenew: boolean;
+  /** The last renew that failed (SSH gone): the host still ends the twin at `expiresAt`. */
+  readonly renewError?: WorkbenchError;
+  readonly forwards: readonly TwinForward[];
+  /** How the host enforces the lease (`systemd-scope`, `keeper`). */
+  readonly leaseMechanism: string;
+  readonly strategy: string;
+  readonly sourcePauseMs: number | null;
+}
+
+/** Arguments of `startTwin`. */
+export interface TwinRequest {
+  readonly hostId: string;
+  readonly vmId: string;
+  /** The lease, 60..86400 s; the app renews it while it runs and `autoRenew` holds. */
+  readonly ttlSeconds: number;
+  /** Guest TCP ports to forward to the host's loopback (the web server, an agent). */
+  readonly guestPorts: readonly number[];
+  /** The guest's static address, when it has one the clone cannot learn by DHCP; `auto` asks the guest agent. */
+  readonly guestNetwork?: { readonly address: string; readonly prefix: number } | 'auto';
+  /** Default true. */
+  readonly autoRenew?: boolean;
+}
+
+/** What `execInTwin` returns: guest bytes as escaped text. */
+export interface TwinExecResult {
+  readonly argv: readonly string[];
+  readonly exitCode: number | null;
+  readonly signal: number | null;
+  readonly stdout: GuestText;
+  readonly stderr: GuestText;
+}
+
+/** A change to a host's twins (started, renewed, expired, destroyed). */
+export interface TwinsChangedEvent {
+  readonly hostId: string;
+  readonly twins: readonly TwinSummary[];
+}
+
+/** A service the app knows how to tune: where its configuration is, how it reloads, which knobs matter. */
+export interface ServiceProfile {
+  readonly id: string;
+  readonly title: string;
+  readonly configPath: string;
+  /** Knobs with their suggested candidate values. */
+  readonly parameters: readonly { readonly name: string; readonly description: string; readonly candidates: readonly string[] }[];
+  /** The guest port it serves HTTP on. */
+  readonly port: number;
+  /** A path to request when checking that it answers and under load. */
+  readonly urlPath: string;
+}
+
+/** How load is driven at the twin during each measurement. */
+export interface LoadSettings {
+  readonly mode: 'closed' | 'open';
+  /** Closed loop: requests in flight. */
+  readonly concurrency: number;
+  /** Open loop: requests per second offered. */
+  readonly rate?: number;
+  readonly warmupSeconds: number;
+  readonly durationSeconds: number;
+  /** URL paths on the service; or replay the service's own access log from the twin. */
+  readonly source: { readonly kind: 'paths'; readonly paths: readonly string[] } | { readonly kind: 'access-log'; readonly logPath: string; readonly lastN: number };
+}
+
+/** Arguments of `startTuning`: try each value of one parameter on the twin, under load, interleaved. */
+export interface TuningRequest {
+  readonly hostId: string;
+  readonly twinId: string;
+  /** A known profile (`listServiceProfiles`), or the fields below for any `key = value` file. */
+  readonly profileId?: string;
+  readonly configPath: string;
+  readonly parameter: string;
+  /** 2..8 candidate values. */
+  readonly values: readonly string[];
+  /** Run in the twin after each edit (default: the profile's, else none). */
+  readonly reloadArgv?: readonly string[];
+  readonly port: number;
+  readonly load: LoadSettings;
+  /** At least 5 (default 5). */
+  readonly repetitions: number;
+  /** A value whose error share is above this (0..1) is failed; default 0.05. */
+  readonly maxErrorRatio?: number;
+  /** Production's own probe (a guest port forwarded on production's network, reached from the host), measured beside the twin. */
+  readonly productionUrl?: string;
+  readonly caseDir?: string;
+}
+
+/** Arguments of `startAgentRun`: run monitoring agents in the twin and bring their output back as series. */
+export interface AgentRunRequest {
+  readonly hostId: string;
+  readonly twinId: string;
+  /** `guest`: the agent the guest has installed (found in the guest's own files); `node-exporter`: the toolkit's. */
+  readonly agents: readonly ('guest' | 'node-exporter')[];
+  readonly seconds: number;
+  readonly intervalSeconds: number;
+  readonly caseDir?: string;
+}
+
+/** A median with its 95 % confidence interval. */
+export interface Estimate {
+  readonly median: number;
+  readonly low: number;
+  readonly high: number;
+}
+
+/** One candidate value's result. */
+export interface TuningRow {
+  readonly value: string;
+  readonly status: 'ok' | 'failed';
+  /** Requests per second across the repetitions. */
+  readonly throughput: Estimate | null;
+  readonly p95Ms: Estimate | null;
+  readonly p99Ms: Estimate | null;
+  readonly errors: number;
+  readonly requests: number;
+  /** Per repetition, in run order. */
+  readonly runs: readonly { readonly repetition: number; readonly throughput: number; readonly p95Ms: number | null; readonly errors: number }[];
+  /** Why it failed, in the service's own words when it gave any. */
+  readonly failure?: string;
+}
+
+/** A time series, for charts. */
+export interface Series {
+  readonly name: string;
+  readonly unit: string;
+  /** Epoch milliseconds and value. */
+  readonly points: readonly (readonly [number, number])[];
+}
+
+/** What an experiment capture holds, as Review shows it. */
+export type ExperimentReport =
+  | {
+      readonly kind: 'tuning';
+      readonly service: string;
+      readonly configPath: string;
+      readonly parameter: string;
+      readonly originalValue: string | null;
+      readonly repetitions: number;
+      readonly load: LoadSettings;
+      readonly rows: readonly TuningRow[];
+      /** null when no value ran cleanly. */
+      readonly recommended: { readonly value: string; readonly confidence: 'clear' | 'likely' | 'unclear'; readonly reason: string } | null;
+      /** The unified diff to apply to production by hand; the product never applies it. */
+      readonly diff: string;
+      readonly production: { readonly aloneRps: number | null; readonly duringRps: number | null } | null;
+    }
+  | {
+      readonly kind: 'agents';
+      readonly agents: readonly { readonly agent: string; readonly title: string; readonly series: readonly Series[]; readonly error?: string }[];
+    };
+
+/** The end of an experiment job. */
+export interface ExperimentOutcome {
+  readonly jobId: string;
+  readonly bundlePath: string;
+  readonly verified: boolean;
+  readonly report: ExperimentReport;
+  /** Set when the experiment stopped early; the bundle keeps what was measured. */
+  readonly error?: WorkbenchError;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The API
 // ---------------------------------------------------------------------------------------------
 
@@ -909,6 +1109,23 @@ export interface WorkbenchApi {
   onSecretPrompt(listener: (event: SecretPromptEvent) => void): Unsubscribe;
   /** What the app did on a host by itself (interrupted clones recovered at connect). */
   onHostNotice(listener: (event: HostNoticeEvent) => void): Unsubscribe;
+
+  /** Starts a twin as a `twin` job; its summary comes with `twinsChanged`. */
+  startTwin(args: TwinRequest): Promise<Result<{ readonly jobId: string }>>;
+  /** The twins of a connected host, as its helper lists them now. */
+  listTwins(args: { readonly hostId: string }): Promise<Result<readonly TwinSummary[]>>;
+  renewTwin(args: { readonly hostId: string; readonly twinId: string; readonly ttlSeconds: number }): Promise<Result<TwinSummary>>;
+  destroyTwin(args: { readonly hostId: string; readonly twinId: string }): Promise<Result<null>>;
+  /** Tunnels a twin's forward to this machine over SSH (direct-tcpip); returns the local URL. */
+  openTwinForward(args: { readonly hostId: string; readonly twinId: string; readonly guestPort: number }): Promise<Result<TwinForward>>;
+  execInTwin(args: { readonly hostId: string; readonly twinId: string; readonly argv: readonly string[]; readonly timeoutSeconds?: number }): Promise<Result<TwinExecResult>>;
+  listServiceProfiles(): Promise<Result<readonly ServiceProfile[]>>;
+  startTuning(args: TuningRequest): Promise<Result<{ readonly jobId: string }>>;
+  startAgentRun(args: AgentRunRequest): Promise<Result<{ readonly jobId: string }>>;
+  getExperimentOutcome(args: { readonly jobId: string }): Promise<Result<ExperimentOutcome | null>>;
+  /** The experiment an open capture holds, or null for a plain capture. */
+  getExperiment(args: { readonly handle: string }): Promise<Result<ExperimentReport | null>>;
+  onTwinsChanged(listener: (event: TwinsChangedEvent) => void): Unsubscribe;
 }
 
 /** The request methods of the API (everything but the `on...` subscriptions). */
@@ -926,6 +1143,7 @@ export interface WorkbenchEvents {
   hostKeyPrompt: HostKeyPromptEvent;
   secretPrompt: SecretPromptEvent;
   hostNotice: HostNoticeEvent;
+  twinsChanged: TwinsChangedEvent;
 }
 
 declare global {
@@ -980,6 +1198,17 @@ export const workbenchRequestNames = [
   'getCaptureOutcome',
   'getWorkstationKey',
   'setWorkstationKeyName',
+  'startTwin',
+  'listTwins',
+  'renewTwin',
+  'destroyTwin',
+  'openTwinForward',
+  'execInTwin',
+  'listServiceProfiles',
+  'startTuning',
+  'startAgentRun',
+  'getExperimentOutcome',
+  'getExperiment',
 ] as const satisfies readonly WorkbenchRequestName[];
 
 /** The request that never crosses a transport: each adapter resolves a dropped file itself. */
@@ -1000,6 +1229,7 @@ export const workbenchEventSubscriptions = {
   onHostKeyPrompt: 'hostKeyPrompt',
   onSecretPrompt: 'secretPrompt',
   onHostNotice: 'hostNotice',
+  onTwinsChanged: 'twinsChanged',
 } as const satisfies { readonly [K in WorkbenchEventName]: K extends `on${infer Event}` ? Uncapitalize<Event> : never };
 
 /** Every event's short name, in contract order. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { experimentDocumentSchema } from './experiment-schema';
 import { BUNDLE_FORMAT_ID, BUNDLE_SCHEMA_VERSION } from './bundle-limits';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
@@ -47,6 +48,7 @@ export const artifactRoleSchema = z.enum([
   'metrics',
   'command-output',
   'kernel-symbols',
+  'experiment',
 ]);
 
 /** One artifact as the manifest lists it. */
@@ -293,6 +295,7 @@ export const documentSchemas = {
   sockets: socketsDocumentSchema,
   findings: findingsDocumentSchema,
   system: systemDocumentSchema,
+  experiment: experimentDocumentSchema,
 } as const;
 
 /** Encodes bytes from the guest the way bundles store them. */

@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { captureName, manifestUuid } from '../bundle/capture-naming';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -56,22 +57,7 @@ function parseOrFail<T>(schema: z.ZodType<T>, payload: unknown, verb: string, ho
   throw new WorkbenchFailure('HELPER_FAILED', `The helper on ${host} returned a ${verb} result the app cannot read.`, { subject: host });
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-/** The VM's UUID, or for a VM without one a stable name-derived UUID (the manifest needs one). */
-export function manifestUuid(uuid: string | null | undefined, vmId: string): string {
-  const lower = uuid?.toLowerCase();
-  if (lower !== undefined && uuidPattern.test(lower)) return lower;
-  const hex = createHash('sha256').update(`civic-vm:${vmId}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${((Number.parseInt(hex.slice(16, 17), 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/** A file name for a capture: VM, UTC time and clone id, in characters every file system takes. */
-export function captureName(vmName: string, startedAt: string, cloneId: string): string {
-  const safeVm = vmName.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._-]+/, '').slice(0, 64) || 'vm';
-  const time = startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  return `${safeVm}-${time}-${cloneId}`;
-}
+export { captureName, manifestUuid } from '../bundle/capture-naming';
 
 /** Maps a helper run's own 0..1 progress into a band of the capture job's progress. */
 function band(context: JobContext, jobSuffix: string, low: number, high: number, label: (step: string, message: string | undefined) => string): JobContext {

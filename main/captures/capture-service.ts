@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ExperimentDocument } from '../bundle/experiment-schema';
 import type { CaptureOverview, Finding, IntegrityReport, ProcessRow, Provenance, WorkbenchError } from '../../preload/api';
 import { openBundle, type BundleDocument, type DocumentRole, type OpenedBundle } from '../bundle/bundle-reader';
 import type { StoredProcess, SystemDocument } from '../bundle/bundle-schema';
@@ -42,6 +43,8 @@ export interface OpenCapture {
   readonly sockets: SocketRow[];
   /** Kernel, modules, mounts and persistence, when the capture collected them. */
   readonly system: SystemDocument | null;
+  /** The experiment a twin ran (tuning, agents), when this capture is one. */
+  readonly experiment: ExperimentDocument | null;
 }
 
 // Display copies: the manifest comes from the host, which is trusted more than the guest but not
@@ -131,6 +134,8 @@ export function createCaptureService(): CaptureService {
         throwIfAborted(signal);
         const system = await loadDocument(bundle, 'system', problems);
         throwIfAborted(signal);
+        const experiment = await loadDocument(bundle, 'experiment', problems);
+        throwIfAborted(signal);
 
         const flags = flagsByPid(findings?.findings ?? []);
         const processRows = (processes?.processes ?? []).map((process, record) => toProcessRow(process, flags.get(process.pid) ?? [], record));
@@ -156,6 +161,7 @@ export function createCaptureService(): CaptureService {
           findings: findingRows,
           sockets: (sockets?.sockets ?? []).map(toSocketRow),
           system: system ?? null,
+          experiment: experiment ?? null,
         });
         onProgress?.(1, integrity.verified ? 'Verified' : 'Opened with integrity problems');
         return overview;

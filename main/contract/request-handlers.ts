@@ -90,6 +90,52 @@ const captureRequest = z.strictObject({
   caseDir: path.optional(),
 });
 
+const twinId = z.string().regex(/^cw-[0-9a-f]{12}$/);
+const guestPort = z.number().int().min(1).max(65535);
+const loadSettings = z.strictObject({
+  mode: z.enum(['closed', 'open']),
+  concurrency: z.number().int().min(1).max(512),
+  rate: z.number().positive().max(100_000).optional(),
+  warmupSeconds: z.number().min(0).max(120),
+  durationSeconds: z.number().positive().max(600),
+  source: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('paths'), paths: z.array(z.string().regex(/^\/[\x21-\x7e]{0,2047}$/)).min(1).max(64) }),
+    z.strictObject({ kind: z.literal('access-log'), logPath: z.string().regex(/^\/.{1,1023}$/), lastN: z.number().int().min(1).max(100_000) }),
+  ]),
+});
+const configValue = z.string().min(1).max(256);
+const twinRequest = z.strictObject({
+  hostId,
+  vmId: z.string().min(1).max(512),
+  ttlSeconds: z.number().int().min(60).max(86_400),
+  guestPorts: z.array(guestPort).max(16),
+  guestNetwork: z.union([z.literal('auto'), z.strictObject({ address: z.ipv4(), prefix: z.number().int().min(8).max(29) })]).optional(),
+  autoRenew: z.boolean().optional(),
+});
+const tuningRequest = z.strictObject({
+  hostId,
+  twinId,
+  profileId: z.string().min(1).max(64).optional(),
+  configPath: z.string().regex(/^\/.{1,1023}$/),
+  parameter: z.string().regex(/^[A-Za-z0-9_.-]{1,128}$/),
+  values: z.array(configValue).min(2).max(8),
+  reloadArgv: z.array(z.string().min(1).max(4096)).min(1).max(64).optional(),
+  port: guestPort,
+  load: loadSettings,
+  repetitions: z.number().int().min(5).max(50),
+  maxErrorRatio: z.number().min(0).max(1).optional(),
+  productionUrl: z.string().max(2048).optional(),
+  caseDir: path.optional(),
+});
+const agentRunRequest = z.strictObject({
+  hostId,
+  twinId,
+  agents: z.array(z.enum(['guest', 'node-exporter'])).min(1).max(2),
+  seconds: z.number().int().min(5).max(3600),
+  intervalSeconds: z.number().int().min(1).max(600),
+  caseDir: path.optional(),
+});
+
 /** Requests carried over a transport (from the contract). `pathForDroppedFile` is absent: each adapter resolves files itself. */
 export type { TransportRequestName };
 
@@ -144,6 +190,22 @@ export const requestHandlers: { readonly [K in TransportRequestName]: Handler<K>
   getCaptureOutcome: handler(z.strictObject({ jobId: z.uuid() }), (services, args) => services.capture.outcome(args.jobId)),
   getWorkstationKey: handler(noArgs, (services) => services.workstationKey.info()),
   setWorkstationKeyName: handler(z.strictObject({ name: z.string().max(128).nullable() }), (services, args) => services.workstationKey.setName(args.name)),
+  startTwin: handler(twinRequest, (services, args) => services.twins.start(args)),
+  listTwins: handler(z.strictObject({ hostId }), (services, args) => services.twins.list(args.hostId)),
+  renewTwin: handler(z.strictObject({ hostId, twinId, ttlSeconds: z.number().int().min(60).max(86_400) }), (services, args) =>
+    services.twins.renew(args.hostId, args.twinId, args.ttlSeconds),
+  ),
+  destroyTwin: handler(z.strictObject({ hostId, twinId }), (services, args) => services.twins.destroy(args.hostId, args.twinId)),
+  openTwinForward: handler(z.strictObject({ hostId, twinId, guestPort }), (services, args) => services.twins.openForward(args.hostId, args.twinId, args.guestPort)),
+  execInTwin: handler(
+    z.strictObject({ hostId, twinId, argv: z.array(z.string().min(1).max(4096)).min(1).max(256), timeoutSeconds: z.number().int().min(1).max(3600).optional() }),
+    (services, args) => services.twins.exec(args.hostId, args.twinId, args.argv, args.timeoutSeconds),
+  ),
+  listServiceProfiles: handler(noArgs, (services) => services.experiments.profiles()),
+  startTuning: handler(tuningRequest, (services, args) => services.experiments.startTuning(args)),
+  startAgentRun: handler(agentRunRequest, (services, args) => services.experiments.startAgentRun(args)),
+  getExperimentOutcome: handler(z.strictObject({ jobId: z.uuid() }), (services, args) => services.experiments.outcome(args.jobId)),
+  getExperiment: handler(z.strictObject({ handle }), (services, args) => services.review.experiment(args.handle)),
 };
 
 /** The names of every request a transport carries. */

@@ -11,7 +11,7 @@ import { abortableDelay } from '../jobs/abortable-delay';
 const log = createLogger('helper');
 
 /** The verbs of the helper protocol. */
-export type HelperVerb = 'probe' | 'list' | 'clone' | 'collect' | 'exec' | 'file-get' | 'file-put' | 'dump' | 'destroy' | 'recover' | 'gc';
+export type HelperVerb = 'probe' | 'list' | 'clone' | 'collect' | 'exec' | 'file-get' | 'file-put' | 'dump' | 'destroy' | 'recover' | 'gc' | 'renew' | 'forward' | 'load';
 
 /** What a helper job needs from the SSH side. */
 export interface HelperHostAccess {

@@ -15,6 +15,7 @@ import type {
   SystemFacts,
   TriageRecord,
   TriageState,
+  ExperimentReport,
 } from '../../preload/api';
 import type { CaptureService } from '../captures/capture-service';
 import type { JobRunner } from '../jobs/job-runner';
@@ -33,6 +34,8 @@ export interface ReviewService {
   processDetail(handle: string, pid: number, revealSecrets: boolean, record?: number): Promise<ProcessDetailRecord>;
   facts(handle: string): Promise<CaptureFacts>;
   systemFacts(handle: string): Promise<SystemFacts | null>;
+  /** The experiment the capture holds, or null for a plain capture. */
+  experiment(handle: string): Promise<ExperimentReport | null>;
   sockets(handle: string): Promise<readonly SocketRecord[]>;
   triage(handle: string): Promise<TriageRecord>;
   setTriage(handle: string, change: { readonly findingId: string; readonly state: TriageState; readonly note: string }): Promise<TriageRecord>;
@@ -86,6 +89,7 @@ export function createReviewService(deps: ReviewServiceDeps): ReviewService {
     processDetail: async (handle, pid, revealSecrets, record) => reviewQueries.processDetail(handle, pid, revealSecrets, record),
     facts: async (handle) => reviewQueries.facts(handle),
     systemFacts: async (handle) => systemFactsOf(captures.capture(handle)),
+    experiment: async (handle) => captures.capture(handle).experiment?.report ?? null,
     sockets: async (handle) => reviewQueries.sockets(handle),
     triage: (handle) => reviewQueries.triage(handle),
     setTriage: (handle, change) => reviewQueries.setTriage(handle, change),

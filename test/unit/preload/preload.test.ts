@@ -17,7 +17,7 @@ describe('preload', () => {
     await import('../../../preload/index');
     expect([...exposed.keys()]).toEqual(['workbench']);
     const api = exposed.get('workbench')!;
-    const expected = [...transportRequestNames, 'pathForDroppedFile', 'onJobProgress', 'onSessionState', 'onHostKeyPrompt', 'onSecretPrompt', 'onHostNotice'].sort();
+    const expected = [...transportRequestNames, 'pathForDroppedFile', 'onJobProgress', 'onSessionState', 'onHostKeyPrompt', 'onSecretPrompt', 'onHostNotice', 'onTwinsChanged'].sort();
     expect(Object.keys(api).sort()).toEqual(expected);
     for (const name of ['send', 'invoke', 'on', 'ipcRenderer', 'request']) expect(api).not.toHaveProperty(name);
   });
