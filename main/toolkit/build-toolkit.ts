@@ -31,13 +31,16 @@ export const DEFAULT_TOOLKIT_CACHE = resolve(process.env.CIVIC_TOOLKIT_CACHE_DIR
  * the old recipe. The key cannot hash these sources itself: a bundled app has no `.ts` files to read.
  * `test/unit/main/toolkit/toolkit-recipe-version.test.ts` fails when they change without a look at this.
  */
-export const TOOLKIT_RECIPE_VERSION = 1;
+export const TOOLKIT_RECIPE_VERSION = 2;
 
-/** Host programs copied into the toolkit with their loader and libraries. */
-const DYNAMIC_PROGRAMS = ['/usr/bin/gdb', '/usr/bin/strace'] as const;
+/**
+ * Host programs copied into the toolkit with their loader and libraries. Debian's node_exporter is the
+ * monitoring agent a twin runs when its guest has none the user wants (Experiments, `civic twin agents`).
+ */
+const DYNAMIC_PROGRAMS = ['/usr/bin/gdb', '/usr/bin/strace', '/usr/bin/prometheus-node-exporter'] as const;
 
 /** Packages whose files are copied as they are; the libraries' own packages are added from `dpkg -S`. */
-const BASE_PACKAGES = ['busybox-static', 'gdb', 'strace', 'libc6', 'libc6-dev', 'gcc-12'] as const;
+const BASE_PACKAGES = ['busybox-static', 'gdb', 'strace', 'prometheus-node-exporter', 'libc6', 'libc6-dev', 'gcc-12'] as const;
 
 /**
  * ICU's data library is 30 MB that gdb never reads: it is only reached through source-highlight's regexes,

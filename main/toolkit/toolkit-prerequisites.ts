@@ -28,6 +28,7 @@ export const TOOLKIT_PREREQUISITES: readonly ToolkitPrerequisite[] = [
   { package: 'busybox-static', file: '/bin/busybox', why: "the toolkit's static busybox" },
   { package: 'gdb', program: 'gdb', why: 'copied into the toolkit' },
   { package: 'strace', program: 'strace', why: 'copied into the toolkit' },
+  { package: 'prometheus-node-exporter', program: 'prometheus-node-exporter', why: 'copied into the toolkit (the monitoring agent twins run)' },
   { package: 'libc-bin', program: 'ldd', why: "lists gdb's and strace's libraries" },
   { package: 'tar', program: 'tar', why: 'packs the toolkit' },
   { package: 'gzip', program: 'gzip', why: 'compresses the toolkit' },

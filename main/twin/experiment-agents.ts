@@ -41,7 +41,7 @@ function nodeExporterArgv(seconds: number): string[] {
   return [
     `${TOOLKIT}/bin/busybox`, 'env', '-i',
     `${TOOLKIT}/bin/busybox`, 'timeout', String(seconds),
-    `${TOOLKIT}/lib/ld-linux-x86-64.so.2`, '--library-path', `${TOOLKIT}/lib`, `${TOOLKIT}/bin/node_exporter`,
+    `${TOOLKIT}/lib/ld-linux-x86-64.so.2`, '--library-path', `${TOOLKIT}/lib`, `${TOOLKIT}/bin/prometheus-node-exporter`,
     `--web.listen-address=:${NODE_EXPORTER_PORT}`,
     // The collectors that read files only: no systemd, no D-Bus, nothing the twin may lack or block on.
     '--collector.disable-defaults',
