@@ -114,6 +114,9 @@ export async function runTuning(twins: TwinService, request: TuningRequest, alia
   const syntax: ConfigSyntax = profile?.syntax ?? 'key-equals-value';
   const reloadArgv = request.reloadArgv ?? profile?.reloadArgv ?? null;
   const ops = twinOps(twins, request.hostId, request.twinId, alias, context);
+  // The final restore must run after a cancel too, when the job's own signal has already fired and
+  // the helper would refuse every verb at once: it gets a signal of its own, bounded in time.
+  const restoreOps = (): TwinOps => twinOps(twins, request.hostId, request.twinId, alias, { ...context, signal: AbortSignal.timeout(180_000) });
   const seed = Date.now() % 2_147_483_647;
   const schedule = tuningSchedule(request.values.length, request.repetitions, seed);
   const runs: TuningRunRecord[] = [];
@@ -135,19 +138,19 @@ export async function runTuning(twins: TwinService, request: TuningRequest, alia
   }
 
   /** Writes the file, checks it when the service has a checker, reloads; the first refusal is returned. */
-  const apply = async (content: string): Promise<{ exitCode: number | null; output: string } | null> => {
-    await ops.writeFile(request.configPath, content);
+  const apply = async (content: string, via: TwinOps = ops): Promise<{ exitCode: number | null; output: string } | null> => {
+    await via.writeFile(request.configPath, content);
     if (checkArgv !== null) {
-      const checked = await ops.exec(checkArgv, 60);
+      const checked = await via.exec(checkArgv, 60);
       if (checked.exitCode !== 0) return checked;
     }
-    return reloadArgv === null ? null : ops.exec(reloadArgv, 60);
+    return reloadArgv === null ? null : via.exec(reloadArgv, 60);
   };
   let applied: number | null = null;
-  const restore = async (): Promise<void> => {
+  const restore = async (via: TwinOps = ops): Promise<void> => {
     if (applied === null) return;
     applied = null;
-    await apply(original);
+    await apply(original, via);
   };
 
   try {
@@ -158,8 +161,10 @@ export async function runTuning(twins: TwinService, request: TuningRequest, alia
       const share = (done: number): number => 0.05 + (0.9 * (step + done)) / schedule.length;
       context.progress(share(0), `${request.parameter} = ${value}, round ${run.repetition} of ${request.repetitions}: applying`);
       const startedAt = new Date().toISOString();
-      const reload = await apply(edited[run.valueIndex] ?? original);
+      // Marked before the write: a check or reload that throws after the file was written must still
+      // leave the original to be put back.
       applied = run.valueIndex;
+      const reload = await apply(edited[run.valueIndex] ?? original);
       if (reload !== null && reload.exitCode !== 0) {
         const failure = `The service refused ${request.parameter} = ${value}: ${reload.output || `exit status ${String(reload.exitCode)}`}`;
         failures.set(run.valueIndex, failure);
@@ -189,7 +194,7 @@ export async function runTuning(twins: TwinService, request: TuningRequest, alia
     }
   } finally {
     context.progress(0.96, `Restoring ${request.configPath} in the twin`);
-    await restore().catch(() => undefined);
+    await restore(restoreOps()).catch(() => undefined);
   }
 
   const results = request.values.map((value, index) => {

@@ -253,13 +253,22 @@ export function createTwinService(deps: TwinServiceDeps): TwinService {
       // The address is read from the clone itself (production is never asked). A guest on its own
       // subnet needs the clone's isolated network on that subnet, which is fixed when the clone starts:
       // so such a twin is made once more, with the address it reported.
-      context.progress(0.6, 'Reading the guest\'s own address in the twin');
-      const shown = parseExec(await runVerb(request.hostId, 'exec', { cloneId: clone.cloneId, path: '/bin/sh', args: ['-c', 'ip -4 -o addr show scope global 2>/dev/null || ifconfig'], timeoutSeconds: 30 }, context), alias);
-      const address = guestAddressFromIpOutput(Buffer.from(shown.stdoutBase64, 'base64').toString('utf8'));
-      if (address !== null && needsOwnSubnet(address)) {
-        context.progress(0.7, `The guest uses ${address.address}/${address.prefix}: cloning again on that subnet`);
-        await runVerb(request.hostId, 'destroy', { cloneId: clone.cloneId }, context);
-        clone = await cloneTwin(request, address, context);
+      try {
+        context.progress(0.6, 'Reading the guest\'s own address in the twin');
+        const shown = parseExec(await runVerb(request.hostId, 'exec', { cloneId: clone.cloneId, path: '/bin/sh', args: ['-c', 'ip -4 -o addr show scope global 2>/dev/null || ifconfig'], timeoutSeconds: 30 }, context), alias);
+        const address = guestAddressFromIpOutput(Buffer.from(shown.stdoutBase64, 'base64').toString('utf8'));
+        if (address !== null && needsOwnSubnet(address)) {
+          context.progress(0.7, `The guest uses ${address.address}/${address.prefix}: cloning again on that subnet`);
+          await runVerb(request.hostId, 'destroy', { cloneId: clone.cloneId }, context);
+          clone = await cloneTwin(request, address, context);
+        }
+      } catch (error) {
+        // The start failed, so nothing renews this clone and nobody asked to keep it: without this it
+        // would hold the host's memory until its lease ran out. Its own signal, as the job's may have fired.
+        await runVerb(request.hostId, 'destroy', { cloneId: clone.cloneId }, quietContext(AbortSignal.timeout(120_000))).catch((destroyError: unknown) => {
+          log.warn(`destroying twin ${clone.cloneId} after a failed start failed: ${toWorkbenchError(destroyError).message}`);
+        });
+        throw error;
       }
     }
     const record: TwinRecord = {
