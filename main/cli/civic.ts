@@ -2,6 +2,7 @@ import type { CliIo } from './commands/cli-io';
 import { collectCommand } from './commands/collect-command';
 import { hostsCommand } from './commands/hosts-command';
 import { summaryCommand } from './commands/summary';
+import { twinCommand } from './commands/twin-command';
 import { verifyCommand } from './commands/verify';
 import { vmsCommand } from './commands/vms-command';
 import { serveCommand } from './serve-command';
@@ -17,6 +18,8 @@ commands:
   hosts list|add|remove|test  KVM hosts: the inventory and a connection check
   vms <host>                  what a host can do and its VMs (helper probe + list)
   collect <host> <vm>         capture a VM through a live clone into a verified .civic
+  twin start|list|renew|...   twins: clones under a lease the host enforces (start renews it
+                              while it runs), and tuning and agent experiments on them
 `;
 
 const commands: Record<string, (args: readonly string[], io: CliIo) => Promise<number>> = {
@@ -26,6 +29,7 @@ const commands: Record<string, (args: readonly string[], io: CliIo) => Promise<n
   hosts: (args, io) => hostsCommand(args, io),
   vms: (args, io) => vmsCommand(args, io),
   collect: (args, io) => collectCommand(args, io),
+  twin: (args, io) => twinCommand(args, io),
 };
 
 /** Runs the CLI with the given arguments and returns the exit code. */
