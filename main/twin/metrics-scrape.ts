@@ -28,6 +28,8 @@ export async function scrapeThroughSsh(connection: SshConnection, hostPort: numb
         chunks.push(chunk);
       });
       channel.on('error', () => undefined);
+      // The server's EOF ends the answer; our side was never ended (see below), so close it then.
+      channel.on('end', () => channel.close());
       channel.on('close', () => {
         clearTimeout(timer);
         if (size > MAX_SCRAPE_BYTES) return reject(new WorkbenchFailure('VALIDATION_FAILED', `The answer of 127.0.0.1:${hostPort}${path} is larger than 8 MiB.`));

@@ -11,7 +11,8 @@ const forwardSchema = z.object({
   protocol: z.enum(['tcp', 'udp']).catch('tcp'),
   hostAddress: text,
   hostPort: port,
-  guestAddress: text,
+  // Older journals kept no address for a forward to slirp's default guest.
+  guestAddress: text.nullable().transform((value) => value ?? '10.0.2.15'),
   guestPort: port,
 });
 

@@ -7,9 +7,10 @@ import { replaceSection } from './bench-doc';
 import { benchLoadDriver } from './load-driver.bench';
 import { machineFacts } from './machine';
 import { benchReview } from './review.bench';
+import { benchTwinImpact } from './twin-impact.bench';
 
 // `npm run bench`: runs every benchmark and rewrites docs/BENCHMARKS.md with the machine named.
-// `npm run bench -- --only NAME` runs one (names: bundle, review, clone, load); add `--write` to put
+// `npm run bench -- --only NAME` runs one (names: bundle, review, clone, load, twin); add `--write` to put
 // its section in docs/BENCHMARKS.md in place, leaving the other sections as they are.
 
 const benches: Record<string, () => Promise<BenchSection>> = {
@@ -17,6 +18,7 @@ const benches: Record<string, () => Promise<BenchSection>> = {
   clone: () => benchClone(),
   load: () => benchLoadDriver(),
   review: () => benchReview(),
+  twin: () => benchTwinImpact(),
 };
 
 const reportPath = join(__dirname, '..', '..', 'docs', 'BENCHMARKS.md');

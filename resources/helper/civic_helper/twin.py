@@ -191,9 +191,11 @@ def forward(context, args):
                 except QmpError as error:
                     raise failed("QEMU refused the forward %s: %s" % (rule, error.desc), rule=rule)
                 listed = usernet_forwards(clone.execute("human-monitor-command", {"command-line": "info usernet"}))
-                if not reply.strip() and any(f["hostPort"] == port and f["protocol"] == "tcp" for f in listed):
+                bound = [f for f in listed if f["hostPort"] == port and f["protocol"] == "tcp"]
+                if not reply.strip() and bound:
+                    # The guest address as slirp resolved it (its default guest when none was given).
                     entry = {"protocol": "tcp", "hostAddress": "127.0.0.1", "hostPort": port,
-                             "guestAddress": address or None, "guestPort": wanted["guestPort"]}
+                             "guestAddress": address or bound[0]["guestAddress"], "guestPort": wanted["guestPort"]}
                     journal.append("forward-added", **entry)
                     return {"cloneId": session.clone_id, "forward": entry, "forwards": listed}
                 journal.append("forward-failed", rule=rule, qemu=reply.strip()[-300:])
