@@ -64,6 +64,9 @@ export async function startHostSshd(launch: HostSshdLaunch): Promise<number> {
  * Changes the machine (user marked with {@link ANALYST_ACCOUNT_COMMENT}, /etc/sudoers.d file);
  * {@link removeAnalystUser} undoes it at `down`.
  */
+/** Where the analyst's password lives: machine-wide like the account, readable by root only. */
+export const ANALYST_PASSWORD_PATH = '/var/lib/civic-lab/analyst-password';
+
 export async function ensureAnalystUser(password: string): Promise<void> {
   if ((await runCommand('id', ['-u', ANALYST_USER], { allowFailure: true })).code !== 0) {
     await runCommand('useradd', ['--create-home', '--shell', '/bin/bash', '--comment', ANALYST_ACCOUNT_COMMENT, ANALYST_USER]);
@@ -102,6 +105,10 @@ export async function removeAnalystUser(labRoot: string): Promise<string> {
   if ((await readFile(ANALYST_SUDOERS_PATH, 'utf8').catch(() => null)) === ANALYST_SUDOERS_RULE) {
     await rm(ANALYST_SUDOERS_PATH, { force: true });
     done.push(`removed ${ANALYST_SUDOERS_PATH}`);
+  }
+  if (comment === ANALYST_ACCOUNT_COMMENT) {
+    await rm(dirname(ANALYST_PASSWORD_PATH), { recursive: true, force: true });
+    done.push(`removed ${dirname(ANALYST_PASSWORD_PATH)}`);
   }
   return done.join('; ');
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { encodeCpio } from './cpio-archive';
 import { findFreePort } from './free-port';
-import { ANALYST_USER, ensureAnalystUser, removeAnalystUser, startHostSshd } from './host-sshd';
+import { ANALYST_PASSWORD_PATH, ANALYST_USER, ensureAnalystUser, removeAnalystUser, startHostSshd } from './host-sshd';
 import { currentCacheKey, ensureImage, type LabImage } from './image-build';
 import { LabError } from './lab-error';
 import type { ForwardedPort, LabInfo, LabVmInfo } from './lab-info';
@@ -234,7 +234,7 @@ async function startEverything(
   for (const user of ['root', ANALYST_USER]) {
     await writeFile(join(authorizedKeysDir, user), `${clientPublicKey}\n`, { mode: 0o644 });
   }
-  const analystPassword = await sharedAnalystPassword(paths.cacheRoot);
+  const analystPassword = await sharedAnalystPassword();
   await ensureAnalystUser(analystPassword);
 
   const sshPort = await findFreePort();
@@ -365,17 +365,21 @@ export function sshClientConfig(settings: {
 }
 
 /**
- * The analyst's password, kept in the shared cache: the account is machine-wide, so two lab folders
- * (a test's private lab beside the main one) must not change it under each other.
+ * The analyst's password, kept machine-wide (`ANALYST_PASSWORD_PATH`, root only), like the account:
+ * two lab folders with different caches (a CI checkout beside a working copy, a test's private lab)
+ * must not set it under each other, or one lab's `sudo -S` fails with the other's password.
  */
-async function sharedAnalystPassword(cacheRoot: string): Promise<string> {
-  const path = join(cacheRoot, 'analyst-password');
-  const existing = await readFile(path, 'utf8').catch(() => '');
+async function sharedAnalystPassword(): Promise<string> {
+  const existing = await readFile(ANALYST_PASSWORD_PATH, 'utf8').catch(() => '');
   if (existing.trim()) return existing.trim();
-  await mkdir(cacheRoot, { recursive: true });
+  await mkdir(dirname(ANALYST_PASSWORD_PATH), { recursive: true, mode: 0o700 });
   const password = randomBytes(12).toString('hex');
-  await writeFile(path, `${password}\n`, { mode: 0o600 });
-  return password;
+  // `wx`: when two labs start at once, one writes and the other reads what it wrote.
+  const written = await writeFile(ANALYST_PASSWORD_PATH, `${password}\n`, { mode: 0o600, flag: 'wx' }).then(
+    () => true,
+    () => false,
+  );
+  return written ? password : (await readFile(ANALYST_PASSWORD_PATH, 'utf8')).trim();
 }
 
 async function waitUntilGuestAnswers(vm: Omit<LabVmInfo, 'bootSeconds' | 'rssBytes'>, pid: number, timeoutMs: number): Promise<void> {

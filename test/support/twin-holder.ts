@@ -1,6 +1,7 @@
 // A stand-in for the desktop app in lease tests: the app's own services in one Node process, which
 // connects to a host, starts a twin of a VM (renewing its lease while it runs) and prints the twin's
-// id; the test then kills it with SIGKILL. Usage: tsx test/support/twin-holder.ts CONFIG_JSON
+// id; the test then kills it with SIGKILL. Usage: node --import tsx test/support/twin-holder.ts CONFIG_JSON
+// (one process: the `tsx` command runs the script in a child, which a SIGKILL of the parent misses).
 import { resolve } from 'node:path';
 import { createWorkbenchServices } from '../../main/services';
 

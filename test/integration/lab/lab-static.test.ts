@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { createWorkbenchServices } from '../../../main/services';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet, waitForHttp } from '../../lab/http-load';
 import { selectVms } from '../../lab/vm-catalog';
@@ -51,4 +52,43 @@ describe('lab-static', () => {
     const status = await httpGet(forwardedPort(vm, 80), '/cgi-bin/status.cgi');
     expect(status.status).toBe(200);
   });
+});
+
+describe('a twin of lab-static (a guest with a static address on its own subnet)', () => {
+  it('reads the address in the twin, clones again on that subnet, and serves through a forward and an SSH tunnel', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'civic-static-twin-'));
+    const services = createWorkbenchServices({
+      appDataDir: join(home, 'app-data'),
+      resourcesDir: resolve('resources'),
+      transport: 'web',
+      homeDir: home,
+      hosts: { localUser: 'analyst', reconnect: { attempts: 0, baseDelayMs: 100, maxDelayMs: 100 } },
+    });
+    services.events.forward((name, payload) => {
+      const prompt = payload as { promptId: string; closed?: boolean };
+      if (name === 'hostKeyPrompt' && !prompt.closed) void services.hosts.answerHostKey(prompt.promptId, true);
+    });
+    try {
+      const host = await services.hosts.add({ alias: 'lab', hostName: lab.ssh.host, port: lab.ssh.port, user: 'root', identityFile: lab.ssh.privateKeyPath, proxyJump: '', qmpDirs: [dirname(vm.qmpSocketPath ?? '/')] });
+      await services.hosts.connect(host.id);
+      const listed = (await services.hosts.listVms(host.id)).vms.find((entry) => entry.name === 'lab-static');
+      expect(listed?.cloneable).toBe(true);
+      const { jobId } = await services.twins.start({ hostId: host.id, vmId: listed?.id ?? '', ttlSeconds: 300, guestPorts: [8080], guestNetwork: 'auto' });
+      const twin = await services.twins.started(jobId);
+      try {
+        expect(twin.forwards).toEqual([expect.objectContaining({ guestPort: 8080, guestAddress: '192.168.77.10' })]);
+        const shown = await services.twins.exec(host.id, twin.twinId, ['/bin/sh', '-c', 'ip -4 -o addr show dev eth0']);
+        expect(shown.stdout.text).toContain('192.168.77.10/24');
+        const forward = await services.twins.openForward(host.id, twin.twinId, 8080);
+        const answer = await fetch(`${forward.localUrl ?? ''}config`);
+        expect(answer.status).toBe(200);
+        expect(await answer.text()).toMatch(/workers=\d+/);
+      } finally {
+        await services.twins.destroy(host.id, twin.twinId);
+      }
+    } finally {
+      await services.shutdown();
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
