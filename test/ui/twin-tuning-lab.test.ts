@@ -49,7 +49,7 @@ describe('Experiments: live tuning on a twin (web mode, lab-web)', () => {
     await page.getByTestId('nav-experiments').click();
     await page.getByTestId('tuning-form').waitFor();
     await page.getByTestId('tuning-profile').selectOption('civic-web');
-    await page.getByTestId('tuning-parameter').fill('workers');
+    await page.getByTestId('tuning-parameter').selectOption('workers');
     await page.getByTestId('tuning-values').fill('1, 2, 4');
     await page.getByTestId('tuning-repetitions').fill('5');
     await page.getByTestId('tuning-concurrency').fill('8');
