@@ -124,11 +124,21 @@ async function otherLabSshdConfigs(labRoot: string): Promise<string[]> {
   const found: string[] = [];
   for (const pid of await readdir('/proc').catch(() => [] as string[])) {
     if (!/^\d+$/.test(pid)) continue;
-    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (argv[0] !== '/usr/sbin/sshd') continue;
-    const config = argv[argv.indexOf('-f') + 1];
-    if (!argv.includes('-f') || !config?.endsWith('_config') || !config.includes('/run/')) continue;
-    if (resolve(dirname(dirname(config))) !== resolve(labRoot)) found.push(config);
+    const config = labSshdConfigOf(await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => ''));
+    if (config !== null && resolve(dirname(dirname(config))) !== resolve(labRoot)) found.push(config);
   }
   return found;
+}
+
+/**
+ * The `-f <lab>/run/<role>_config` of a lab sshd from its /proc cmdline, or null. OpenSSH 9 rewrites a
+ * listener's title into one string (`sshd: /usr/sbin/sshd -D -f /x/run/sshd_config [listener] 0 of
+ * 10-100 startups`), so the words are read from the whole line, not from argv[0].
+ */
+export function labSshdConfigOf(cmdline: string): string | null {
+  const words = cmdline.split(/[\0\s]+/).filter(Boolean);
+  if (!words.some((word) => word === '/usr/sbin/sshd' || word === 'sshd:')) return null;
+  const index = words.indexOf('-f');
+  const config = index >= 0 ? words[index + 1] : undefined;
+  return config !== undefined && config.endsWith('_config') && config.includes('/run/') ? config : null;
 }

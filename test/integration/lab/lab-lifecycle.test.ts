@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ANALYST_PASSWORD_PATH } from '../../lab/host-sshd';
 import { ensureImage } from '../../lab/image-build';
 import { resolveLabPaths } from '../../lab/lab-paths';
 import { registerLabUser } from '../../lab/lab-lock';
@@ -58,6 +59,10 @@ describe('lab up / status / down in a private folder', () => {
   });
 
   it('left the shared lab alone', async () => {
+    // The analyst account is machine-wide: the private lab's down must have seen the shared lab's sshd
+    // (whose title OpenSSH 9 rewrites to `sshd: /usr/sbin/sshd -D -f ... [listener] ...`) and kept it.
+    expect((await runCommand('getent', ['passwd', 'civic-analyst'], { allowFailure: true })).code).toBe(0);
+    expect(existsSync(ANALYST_PASSWORD_PATH)).toBe(true);
     const shared = await readLabInfo();
     for (const process of shared.processes) {
       expect(await isProcessAlive(process), process.role).toBe(true);
