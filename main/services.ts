@@ -1,5 +1,6 @@
 import { homedir, hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { NODE_EXPORTER_FILE } from './toolkit/build-toolkit';
 import type { TransportKind } from '../preload/api';
 import { createAppService, type AppService } from './app/app-service';
 import { appVersion } from './app/app-version';
@@ -136,8 +137,10 @@ export function createWorkbenchServices(deps: ServiceDependencies): WorkbenchSer
     async toolkitOnHost(hostId, context) {
       const toolkit = await localToolkit(() => context.progress(0.02, 'Building the in-guest toolkit on this machine (first use)'));
       const connection = await hosts.ssh.connect(hostId, context.signal);
-      const upload = await uploadToolkit({ connection, run: (argv, options) => hosts.ssh.run(hostId, argv, options) }, toolkit, context.signal);
-      return { remoteDir: upload.remoteDir };
+      // node_exporter ships beside the toolkit's payload (main/toolkit/build-toolkit.ts) and goes up only for agent runs.
+      const nodeExporter = { name: NODE_EXPORTER_FILE, path: join(dirname(toolkit.payloadPath), NODE_EXPORTER_FILE) };
+      const upload = await uploadToolkit({ connection, run: (argv, options) => hosts.ssh.run(hostId, argv, options) }, toolkit, context.signal, [nodeExporter]);
+      return { remoteDir: upload.remoteDir, nodeExporterPath: `${upload.remoteDir}/${NODE_EXPORTER_FILE}` };
     },
     caseDir: deps.caseDir ?? join(deps.appDataDir, 'cases'),
     actor: `${deps.hosts?.localUser ?? userInfo().username}@${hostname()}`,

@@ -50,8 +50,8 @@ export function parseSha256sum(output: string, folder: string): Map<string, stri
   return hashes;
 }
 
-async function remoteHashes(access: ToolkitUploadAccess, folder: string, signal?: AbortSignal): Promise<Map<string, string>> {
-  const paths = Object.values(fileNames).map((name) => posix.join(folder, name));
+async function remoteHashes(access: ToolkitUploadAccess, folder: string, signal?: AbortSignal, extra: readonly string[] = []): Promise<Map<string, string>> {
+  const paths = [...Object.values(fileNames), ...extra].map((name) => posix.join(folder, name));
   // sha256sum exits 1 when a file is missing; the lines of the others are still right.
   const result = await access.run(['sha256sum', '--', ...paths], { maxOutputBytes: 64 * 1024, ...(signal === undefined ? {} : { signal }) });
   return parseSha256sum(result.stdout.toString('utf8'), folder);
@@ -61,12 +61,19 @@ async function remoteHashes(access: ToolkitUploadAccess, folder: string, signal?
  * Puts the toolkit on the host under `~/.cache/civic-workbench/toolkit/<key>/` and proves each file's
  * SHA-256 there; files already present with the right hash are not sent again.
  */
-export async function uploadToolkit(access: ToolkitUploadAccess, toolkit: LocalToolkit, signal?: AbortSignal): Promise<ToolkitUpload> {
+export async function uploadToolkit(
+  access: ToolkitUploadAccess,
+  toolkit: LocalToolkit,
+  signal?: AbortSignal,
+  /** Files that ship beside the toolkit, uploaded only by the features that use them (a twin's agent). */
+  extra: readonly { readonly name: string; readonly path: string }[] = [],
+): Promise<ToolkitUpload> {
   if (!/^[0-9a-f]{8,64}$/.test(toolkit.key)) throw new WorkbenchFailure('VALIDATION_FAILED', `Not a toolkit key: ${toolkit.key}`);
   const local = [
     { name: fileNames.busybox, path: toolkit.busyboxPath, mode: 0o700 },
     { name: fileNames.payload, path: toolkit.payloadPath, mode: 0o600 },
     { name: fileNames.manifest, path: toolkit.manifestPath, mode: 0o600 },
+    ...extra.map((file) => ({ name: file.name, path: file.path, mode: 0o600 })),
   ];
   const expected = await Promise.all(local.map(async (file) => ({ ...file, sha256: await sha256OfFile(file.path) })));
   const sftp = await openSftpSession(access.connection);
@@ -77,7 +84,8 @@ export async function uploadToolkit(access: ToolkitUploadAccess, toolkit: LocalT
     if (mkdir.exitCode !== 0) {
       throw new WorkbenchFailure('HELPER_DEPLOY_FAILED', `Could not create ${remoteDir} on ${access.connection.label}.`, { subject: remoteDir });
     }
-    const before = await remoteHashes(access, remoteDir, signal);
+    const extraNames = extra.map((file) => file.name);
+    const before = await remoteHashes(access, remoteDir, signal, extraNames);
     const stale = expected.filter((file) => before.get(file.name) !== file.sha256);
     for (const file of stale) {
       throwIfAborted(signal);
@@ -91,7 +99,7 @@ export async function uploadToolkit(access: ToolkitUploadAccess, toolkit: LocalT
         await sftpCall<void>((callback) => sftp.rename(partial, target, (error) => callback(error, undefined)));
       });
     }
-    const after = stale.length === 0 ? before : await remoteHashes(access, remoteDir, signal);
+    const after = stale.length === 0 ? before : await remoteHashes(access, remoteDir, signal, extraNames);
     const wrong = expected.filter((file) => after.get(file.name) !== file.sha256);
     if (wrong.length > 0) {
       throw new WorkbenchFailure('HELPER_DEPLOY_FAILED', `The toolkit on ${access.connection.label} does not match after upload (${wrong.map((file) => file.name).join(', ')}).`, {

@@ -31,13 +31,19 @@ export const DEFAULT_TOOLKIT_CACHE = resolve(process.env.CIVIC_TOOLKIT_CACHE_DIR
  * the old recipe. The key cannot hash these sources itself: a bundled app has no `.ts` files to read.
  * `test/unit/main/toolkit/toolkit-recipe-version.test.ts` fails when they change without a look at this.
  */
-export const TOOLKIT_RECIPE_VERSION = 2;
+export const TOOLKIT_RECIPE_VERSION = 3;
+
+/** Host programs copied into the toolkit with their loader and libraries. */
+const DYNAMIC_PROGRAMS = ['/usr/bin/gdb', '/usr/bin/strace'] as const;
 
 /**
- * Host programs copied into the toolkit with their loader and libraries. Debian's node_exporter is the
- * monitoring agent a twin runs when its guest has none the user wants (Experiments, `civic twin agents`).
+ * Debian's node_exporter, the monitoring agent a twin runs when its guest has none the user wants
+ * (Experiments, `civic twin agents`). It ships beside the payload, not in it: at 13.7 MB it would take
+ * a fifth more of the guest's RAM on every capture, and only agent runs put it in the clone. It needs
+ * only libc and the loader, which the toolkit carries (it runs as `<loader> --library-path <lib> FILE`).
  */
-const DYNAMIC_PROGRAMS = ['/usr/bin/gdb', '/usr/bin/strace', '/usr/bin/prometheus-node-exporter'] as const;
+export const NODE_EXPORTER_SOURCE = '/usr/bin/prometheus-node-exporter';
+export const NODE_EXPORTER_FILE = 'node-exporter';
 
 /** Packages whose files are copied as they are; the libraries' own packages are added from `dpkg -S`. */
 const BASE_PACKAGES = ['busybox-static', 'gdb', 'strace', 'prometheus-node-exporter', 'libc6', 'libc6-dev', 'gcc-12'] as const;
@@ -95,6 +101,7 @@ export async function buildToolkit(options: BuildToolkitOptions = {}): Promise<T
   const work = join(cacheRoot, `.build-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await assemble(work, key, packages, libraries, collectorSource);
+    await copyFile(NODE_EXPORTER_SOURCE, join(work, NODE_EXPORTER_FILE));
     try {
       await rename(work, dir);
     } catch (error) {

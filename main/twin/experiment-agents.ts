@@ -11,6 +11,8 @@ import type { TwinService } from './twin-service';
 /** The toolkit's folder on the host (toolkit.tar.gz, its manifest, busybox), as the upload left it. */
 export interface ToolkitOnHost {
   readonly remoteDir: string;
+  /** node_exporter on the host, uploaded beside the toolkit. */
+  readonly nodeExporterPath: string;
 }
 
 /** What an agent run needs beyond the twin service. */
@@ -37,11 +39,14 @@ export const NODE_EXPORTER_PORT = 9100;
 // exporter runs on the toolkit's loader and libraries, under `env -i`, so nothing of the guest's
 // environment (LD_PRELOAD included) reaches it.
 const TOOLKIT = '/run/civic';
+/** Where the exporter goes in the twin: beside the toolkit's tmpfs, not in it (it is not in the payload). */
+const NODE_EXPORTER_IN_TWIN = '/run/civic-node-exporter';
 function nodeExporterArgv(seconds: number): string[] {
   return [
     `${TOOLKIT}/bin/busybox`, 'env', '-i',
     `${TOOLKIT}/bin/busybox`, 'timeout', String(seconds),
-    `${TOOLKIT}/lib/ld-linux-x86-64.so.2`, '--library-path', `${TOOLKIT}/lib`, `${TOOLKIT}/bin/prometheus-node-exporter`,
+    // The loader maps the file itself, so it needs no exec bit (file-put writes plain files).
+    `${TOOLKIT}/lib/ld-linux-x86-64.so.2`, '--library-path', `${TOOLKIT}/lib`, NODE_EXPORTER_IN_TWIN,
     `--web.listen-address=:${NODE_EXPORTER_PORT}`,
     // The collectors that read files only: no systemd, no D-Bus, nothing the twin may lack or block on.
     '--collector.disable-defaults',
@@ -85,6 +90,8 @@ async function runNodeExporter(deps: AgentRunDeps, request: AgentRunRequest, con
   const hostPort = await deps.hostPortFor(NODE_EXPORTER_PORT);
   progress(0.02, 'Putting the toolkit on the host');
   const toolkit = await deps.toolkitOnHost();
+  progress(0.04, 'Putting node_exporter into the twin');
+  await deps.twins.run(request.hostId, 'file-put', { cloneId: request.twinId, path: NODE_EXPORTER_IN_TWIN, source: toolkit.nodeExporterPath }, context);
   // The toolkit goes into the twin first (about 10 s under TCG); the exporter then runs for the run's length.
   const lifetime = request.seconds + 120;
   // The collect holds the twin's session while the exporter runs; it is cancelled once the scrapes are in
@@ -108,6 +115,10 @@ async function runNodeExporter(deps: AgentRunDeps, request: AgentRunRequest, con
     context.signal.removeEventListener('abort', stopCollect);
     stopCollect();
     await collect;
+    // The twin is left as it was given: the exporter's file goes (best effort: a twin that stopped answering keeps it until its lease ends).
+    await deps.twins
+      .run(request.hostId, 'exec', { cloneId: request.twinId, path: '/bin/rm', args: ['-f', NODE_EXPORTER_IN_TWIN], timeoutSeconds: 30 }, { jobId: context.jobId, signal: AbortSignal.timeout(60_000), progress: () => undefined })
+      .catch(() => undefined);
   }
 }
 
