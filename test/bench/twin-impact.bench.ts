@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { forwardedPort, labAcquire, labRelease, labVm } from '../support/lab';
 import { median, type BenchRow, type BenchSection } from './bench-table';
+import { machineFacts } from './machine';
 
 const run = promisify(execFile);
 const HELPER = join(__dirname, '..', '..', 'resources', 'helper', 'civic-helper');
@@ -42,6 +43,7 @@ const format = (values: readonly number[]): string => `${median(values).toFixed(
  */
 export async function benchTwinImpact(options: TwinImpactOptions = DEFAULT_TWIN_IMPACT): Promise<BenchSection> {
   const load = loadavg()[0] ?? 0;
+  const machine = machineFacts();
   const lab = await labAcquire({ vms: 'lab-web', owner: 'tests' });
   const root = await mkdtemp(join(tmpdir(), 'civic-bench-twin-'));
   const web = labVm(lab, 'lab-web');
@@ -74,7 +76,7 @@ export async function benchTwinImpact(options: TwinImpactOptions = DEFAULT_TWIN_
     ];
     return {
       title: 'Production beside its twin (lab-web, civic-web on :8080)',
-      description: `Production's own throughput measured from outside (Debian's wrk through lab-web's forward), first alone, then beside an idle twin of it, then while the helper's load verb drives the twin as a tuning experiment does; median (min to max) of ${options.runs} runs of ${options.seconds} s. The clock is wrk's. Source and twin are TCG guests on the same 2 cores. Load average ${load.toFixed(1)} when it started.`,
+      description: `Production's own throughput measured from outside (Debian's wrk through lab-web's forward), first alone, then beside an idle twin of it, then while the helper's load verb drives the twin as a tuning experiment does; median (min to max) of ${options.runs} runs of ${options.seconds} s. The clock is wrk's. Source and twin are TCG guests on the same cores. civic-web runs its shipped 2 workers with 20 ms of backend wait per request, so production is latency-bound here, not CPU-bound. Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.os}; load average ${load.toFixed(1)} when it started.`,
       rows,
     };
   } finally {
