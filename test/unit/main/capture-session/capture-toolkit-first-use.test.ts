@@ -16,6 +16,8 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await rm(caseDir, { recursive: true, force: true });
+  // The fake toolkit's manifest sits beside the case folder (the capture must not find it inside).
+  await rm(`${caseDir}-manifest.json`, { force: true });
 });
 
 const triage: CaptureRequest = { hostId: 'app:lab', vmId: 'qmp:/run/web.sock', steps: [{ id: 'processes' }, { id: 'memory-dump' }], access: 'auto' };
