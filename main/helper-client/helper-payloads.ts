@@ -49,7 +49,8 @@ export interface VmListPayload {
   readonly qmpDirs: readonly string[];
 }
 
-function parseWith<T>(schema: z.ZodType<T>, payload: unknown, verb: string, host: string): T {
+/** Reads a verb's result payload with its schema; a payload that does not fit is HELPER_FAILED naming where. */
+export function parseWith<T>(schema: z.ZodType<T>, payload: unknown, verb: string, host: string): T {
   const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     const where = parsed.error.issues[0]?.path.join('.') ?? '';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WorkbenchFailure } from '../errors';
+import { parseWith } from '../helper-client/helper-payloads';
 
 // Result payloads of the twin verbs (`clone` with `leaseSeconds`, `renew`, `forward`, `gc`, `exec`,
 // `file-get`, `load`; docs/helper-protocol.md). The host is not trusted: strings are capped, lists
@@ -98,14 +98,6 @@ export type FileGetPayload = z.infer<typeof fileGetSchema>;
 /** What `load` returns. */
 export type LoadPayload = z.infer<typeof loadSchema>;
 
-function parseWith<T>(schema: z.ZodType<T>, payload: unknown, verb: string, host: string): T {
-  const parsed = schema.safeParse(payload);
-  if (!parsed.success) {
-    const where = parsed.error.issues[0]?.path.join('.') ?? '';
-    throw new WorkbenchFailure('HELPER_FAILED', `The helper on ${host} returned a ${verb} result the app cannot read (at "${where}").`, { subject: host });
-  }
-  return parsed.data;
-}
 
 export const parseTwinClone = (payload: unknown, host: string): TwinClonePayload => parseWith(cloneSchema, payload, 'clone', host);
 export const parseRenew = (payload: unknown, host: string): z.infer<typeof renewSchema> => parseWith(renewSchema, payload, 'renew', host);

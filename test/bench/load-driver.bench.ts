@@ -5,10 +5,10 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { median, type BenchRow, type BenchSection } from './bench-table';
+import { helperVerb } from './helper-verb';
 import { machineFacts } from './machine';
 
 const run = promisify(execFile);
-const HELPER = join(__dirname, '..', '..', 'resources', 'helper', 'civic-helper');
 
 /** How hard and how long each tool drives the server; both tools get the same. */
 export interface LoadBenchOptions {
@@ -81,17 +81,9 @@ interface Measured {
 
 async function ourDriver(url: string, options: LoadBenchOptions, helperRoot: string): Promise<Measured> {
   const args = { targets: [url], mode: 'closed', concurrency: options.concurrency, warmupSeconds: 0, durationSeconds: options.seconds };
-  const { stdout } = await run(HELPER, ['load', '--root', helperRoot, '--json-args', JSON.stringify(args)], {
-    maxBuffer: 64 * 1024 * 1024,
-    // The driver's own ceiling, against a plain loopback server: no twin stands behind it here.
-    env: { ...process.env, CIVIC_HELPER_LOAD_ANY_LOOPBACK: '1' },
-  });
-  const last = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as {
-    type?: string;
-    payload?: { report: { responseRate: number; requests: { errors: number }; latencyMs: { p99: number } } };
-  };
-  if (last.type !== 'result' || last.payload === undefined) throw new Error(`civic-helper load failed: ${stdout.slice(-500)}`);
-  const report = last.payload.report;
+  // The driver's own ceiling, against a plain loopback server: no twin stands behind it here.
+  const payload = await helperVerb('load', args, { root: helperRoot, env: { ...process.env, CIVIC_HELPER_LOAD_ANY_LOOPBACK: '1' } });
+  const report = (payload as { report: { responseRate: number; requests: { errors: number }; latencyMs: { p99: number } } }).report;
   return { rate: report.responseRate, errors: report.requests.errors, p99Ms: report.latencyMs.p99 };
 }
 

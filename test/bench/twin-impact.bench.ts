@@ -5,10 +5,10 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { forwardedPort, labAcquire, labRelease, labVm } from '../support/lab';
 import { median, type BenchRow, type BenchSection } from './bench-table';
+import { helperVerb } from './helper-verb';
 import { machineFacts } from './machine';
 
 const run = promisify(execFile);
-const HELPER = join(__dirname, '..', '..', 'resources', 'helper', 'civic-helper');
 
 /** How long production is measured in each phase, and how often. */
 export interface TwinImpactOptions {
@@ -27,11 +27,8 @@ async function productionRps(url: string, options: TwinImpactOptions): Promise<n
   return Number(rate);
 }
 
-async function helper(verb: string, root: string, qmpDir: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const { stdout } = await run(HELPER, [verb, '--root', root, '--qmp-dir', qmpDir, '--json-args', JSON.stringify(args)], { maxBuffer: 64 * 1024 * 1024, timeout: 600_000 });
-  const last = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { type?: string; payload?: Record<string, unknown>; message?: string };
-  if (last.type !== 'result' || last.payload === undefined) throw new Error(`civic-helper ${verb} failed: ${last.message ?? stdout.slice(-400)}`);
-  return last.payload;
+function helper(verb: string, root: string, qmpDir: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return helperVerb(verb, args, { root, qmpDir });
 }
 
 const format = (values: readonly number[]): string => `${median(values).toFixed(1)} req/s (${Math.min(...values).toFixed(1)} to ${Math.max(...values).toFixed(1)})`;

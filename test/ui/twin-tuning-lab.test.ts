@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labVm, queryVmStatus, runInGuest, type LabInfo, type LabVmInfo } from '../support/lab';
+import { labVm, type LabInfo, type LabVmInfo } from '../support/lab';
 import { connectLabHost, startLabWorkbench, type LabWorkbench } from '../support/lab-workbench';
 import type { WebWorkbench } from '../support/web-mode';
+import { productionFacts } from '../support/production-facts';
 
 // Live tuning in a real browser through the real stack (web mode, the lab's sshd, the helper, lab-web
 // under QEMU): Start twin… on lab-web, then tune civic-web's `workers` over three values on the twin,
@@ -13,12 +14,6 @@ let web: LabVmInfo;
 let workbench: WebWorkbench;
 let session: LabWorkbench | undefined;
 
-async function productionFacts(): Promise<{ configSha256: string; processes: string; status: string }> {
-  const config = await runInGuest(web, 'sha256sum /etc/civic-web.conf');
-  // Every user process (kernel workers come and go) but the probe's own shell and its children.
-  const processes = await runInGuest(web, "ps -o pid,ppid,comm | awk -v me=$$ '$1 != me && $2 != me && $1 != 2 && $2 != 2'");
-  return { configSha256: config.stdout.split(' ')[0] ?? '', processes: processes.stdout, status: await queryVmStatus(web.qmpSocketPath ?? '') };
-}
 
 beforeAll(async () => {
   session = await startLabWorkbench('civic-ui-tuning');
@@ -34,7 +29,7 @@ describe('Experiments: live tuning on a twin (web mode, lab-web)', () => {
   it('tunes civic-web workers over three values on a twin of lab-web and shows rows with intervals, a recommendation and the diff', async () => {
     const { page } = workbench;
     const item = await connectLabHost(page, lab);
-    const before = await productionFacts();
+    const before = await productionFacts(web);
 
     await item.getByTestId('vm-start-twin').click();
     await page.getByTestId('twin-form').waitFor();
@@ -78,7 +73,7 @@ describe('Experiments: live tuning on a twin (web mode, lab-web)', () => {
     expect(diff).toMatch(/\+workers = 4/);
     expect(await page.getByTestId('tuning-never-applied').textContent()).toMatch(/never changes production/);
 
-    expect(await productionFacts()).toEqual(before);
+    expect(await productionFacts(web)).toEqual(before);
 
     // Leave nothing behind: destroy the twin from Hosts.
     await page.getByTestId('nav-hosts').click();

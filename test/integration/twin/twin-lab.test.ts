@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labCaptureServices, type LabCaptureServices } from '../capture/capture-lab-services';
-import { labVm, queryVmStatus, readLabInfo, runInGuest, type LabInfo, type LabVmInfo } from '../../support/lab';
+import { labVm, readLabInfo, runInGuest, type LabInfo, type LabVmInfo } from '../../support/lab';
 import type { TwinSummary } from '../../../preload/api';
+import { productionFacts } from '../../support/production-facts';
 
 // A twin of lab-web through the app's own services over the lab's real sshd, helper and QEMU: listed,
 // exec'd in, tunnelled to this machine, and the guest's own sysstat and the toolkit's node_exporter run
@@ -13,13 +14,6 @@ let web: LabVmInfo;
 let app: LabCaptureServices;
 let twin: TwinSummary;
 
-/** What must not change on production: its config file's hash, its processes, its QMP status. */
-async function productionFacts(): Promise<{ configSha256: string; processes: string; status: string }> {
-  const config = await runInGuest(web, 'sha256sum /etc/civic-web.conf');
-  // PIDs and names of user processes (kernel workers come and go), without the probe's own shell and ps.
-  const processes = await runInGuest(web, "ps -o pid,ppid,comm | awk -v me=$$ '$1 != me && $2 != me && $1 != 2 && $2 != 2'");
-  return { configSha256: config.stdout.split(' ')[0] ?? '', processes: processes.stdout, status: await queryVmStatus(web.qmpSocketPath ?? '') };
-}
 
 beforeAll(async () => {
   lab = await readLabInfo();
@@ -62,7 +56,7 @@ describe('a twin of lab-web', () => {
   });
 
   it("runs the guest's own sysstat and the toolkit's node_exporter in the twin and brings back series from each", async () => {
-    const before = await productionFacts();
+    const before = await productionFacts(web);
     const { jobId } = await app.services.experiments.startAgentRun({
       hostId: app.host.id,
       twinId: twin.twinId,
@@ -82,6 +76,6 @@ describe('a twin of lab-web', () => {
     expect(outcome.verified).toBe(true);
     // Production never ran either agent.
     expect((await runInGuest(web, "ps -o comm | grep -e sadc -e node-exporter || echo none")).stdout.trim()).toBe('none');
-    expect(await productionFacts()).toEqual(before);
+    expect(await productionFacts(web)).toEqual(before);
   }, 600_000);
 });
